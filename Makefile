@@ -1,0 +1,100 @@
+# flame — build, test, install.  See README.md.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+# The CLI links only what it uses: libcurl and libssh2 cost ~7 ms and ~6 MiB of
+# start-up per process (bench/README.md), so they are found here but linked only
+# by the backends that need them.
+CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+CJSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
+SSH2_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libssh2 2>/dev/null)
+SSH2_LIBS    := $(shell $(PKG_CONFIG) --libs libssh2 2>/dev/null)
+CURL_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS    := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ibackends $(CJSON_CFLAGS)
+LDLIBS   := $(CJSON_LIBS) -lm
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CMD_SRC  := $(wildcard cmd/*.c)
+LIB_SRC  := $(wildcard lib/*.c)
+BE_SRC   := $(wildcard backends/*.c)
+SRC      := $(CMD_SRC) $(LIB_SRC) $(BE_SRC)
+HDR      := $(wildcard lib/*.h backends/*.h cmd/*.h)
+
+OBJ      := $(SRC:%.c=build/obj/%.o)
+SAN_OBJ  := $(SRC:%.c=build/san/%.o)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CC   ?= clang
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
+
+DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libcurl4-openssl-dev \
+        libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
+        bash-completion coreutils time
+
+.PHONY: all deps check unit integration san bench install uninstall clean lint-man
+
+all: flame
+
+flame: $(OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+build/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFLAME_VERSION='"$(VERSION)"' -c -o $@ $<
+
+build/san/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -DFLAME_VERSION='"$(VERSION)"' -c -o $@ $<
+
+build/san/flame: $(SAN_OBJ)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
+
+build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(LDLIBS) -lcmocka
+
+san: build/san/flame
+
+# Idempotent: installs every Debian package the build, tests and benchmarks need.
+deps:
+	@if dpkg -s $(DEPS) >/dev/null 2>&1; then echo "deps: all installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS); fi
+
+check: flame build/san/flame $(UNIT_BIN)
+	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
+
+bench: flame
+	bench/run-all.sh
+
+lint-man:
+	mandoc -T lint -W warning man/flame.1
+
+install: flame
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 flame $(DESTDIR)$(BINDIR)/flame
+	install -m 0644 man/flame.1 $(DESTDIR)$(MANDIR)/man1/flame.1
+	install -m 0644 completions/flame.bash $(DESTDIR)$(BASHCOMPDIR)/flame
+	install -m 0644 completions/_flame $(DESTDIR)$(ZSHCOMPDIR)/_flame
+	install -m 0644 completions/flame.fish $(DESTDIR)$(FISHCOMPDIR)/flame.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(MANDIR)/man1/flame.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/flame $(DESTDIR)$(ZSHCOMPDIR)/_flame $(DESTDIR)$(FISHCOMPDIR)/flame.fish
+
+clean:
+	rm -rf build flame

@@ -1,0 +1,64 @@
+/* main.c — flame's entry point: one table entry per subcommand. */
+#include "cmds.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef FLAME_VERSION
+#define FLAME_VERSION "0.0.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run },
+	{ "pool", cmd_pool },
+	{ "warmer", cmd_warmer },
+	{ "agent", cmd_agent },
+	{ "help", cmd_help },
+	{ "version", cmd_version },
+};
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("flame %s\n", FLAME_VERSION);
+	return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("usage: flame COMMAND [ARGS]\n\n"
+	       "  run [OPTIONS] [--] CMD [ARG...]   run a command on a runner of a pool\n"
+	       "  pool ls [--json]                  show pools, their limits and runners\n"
+	       "  pool scale NAME [--min N] [--max N] [--max-concurrency N]\n"
+	       "                                    change a live pool's limits\n"
+	       "  warmer status|stop|run            the per-user warmer that owns the pools\n"
+	       "  help, version\n\n"
+	       "'flame run --help' lists run's options; flame(1) has the details.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(argc, argv);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return cmd_version(argc, argv);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	msg("unknown command '%.80s'; see 'flame help'", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,215 @@
+/* pool_ls.c — `flame pool ls [--json]`: each pool's backend, limits and
+ * runners, from the warmer when one runs, else from its journal, plus the
+ * pools the configuration declares. */
+#include "cmds.h"
+#include "client.h"
+#include "config.h"
+#include "duration.h"
+#include "paths.h"
+#include "state.h"
+#include "util.h"
+
+#include <cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static cJSON *from_warmer(void)
+{
+	char err[512];
+	int sock = client_connect(0, err, sizeof err), type;
+	struct wire_conn conn;
+	struct wbuf w;
+	struct rbuf r = { 0 };
+	cJSON *doc = NULL;
+
+	if (sock < 0)
+		return NULL;
+	wire_conn_init(&conn, sock);
+	wbuf_init(&w, W_LS);
+	type = client_call(sock, &w, &conn, &r, err, sizeof err);
+	if (type == W_REPLY) {
+		char *text;
+		rbuf_u32(&r);
+		text = rbuf_str(&r);
+		doc = cJSON_Parse(text);
+		free(text);
+	}
+	wbuf_free(&w);
+	wire_conn_free(&conn);
+	close(sock);
+	return doc;
+}
+
+static cJSON *from_journal(void)
+{
+	char err[512];
+	char *dir = paths_state_dir(err, sizeof err), *path;
+	cJSON *doc, *w;
+
+	if (!dir)
+		return NULL;
+	path = xasprintf("%s/state.json", dir);
+	free(dir);
+	doc = state_read(path, err, sizeof err);
+	if (!doc && err[0])
+		msg("warning: %s; showing the configured pools only", err);
+	free(path);
+	if (!doc)
+		doc = state_json(NULL, 0, 0);
+	w = cJSON_GetObjectItemCaseSensitive(doc, "warmer");
+	if (cJSON_IsObject(w))
+		cJSON_ReplaceItemInObjectCaseSensitive(w, "running", cJSON_CreateFalse());
+	return doc;
+}
+
+static int has_pool(cJSON *pools, const char *name)
+{
+	cJSON *p;
+	cJSON_ArrayForEach(p, pools) {
+		cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "name");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return 1;
+	}
+	return 0;
+}
+
+static void add_configured(cJSON *pools, const struct pool_settings *ps)
+{
+	cJSON *o;
+	if (has_pool(pools, ps->name))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", ps->name);
+	state_add_settings(o, ps);
+	cJSON_AddNumberToObject(o, "waiting", 0);
+	cJSON_AddNumberToObject(o, "busy", 0);
+	cJSON_AddItemToObject(o, "runners", cJSON_CreateArray());
+	cJSON_AddItemToArray(pools, o);
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+static void fmt_secs(double s, char *buf, size_t len)
+{
+	duration_format((int64_t)(s * 1000 + 0.5) / 1000 * 1000, buf, len);
+}
+
+static void print_table(const cJSON *doc)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "warmer"), *p, *r;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "running")))
+		printf("warmer: running (pid %.0f)\n", num(w, "pid"));
+	else
+		printf("warmer: not running (pools as last journaled and configured)\n");
+	printf("%-16s %-8s %4s %4s %12s %8s %8s %8s %11s\n", "POOL", "BACKEND", "MIN", "MAX",
+	       "CONCURRENCY", "RUNNERS", "BUSY", "WAITING", "IDLE-AFTER");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
+		char idle[32];
+		fmt_secs(num(p, "idle_shutdown_after"), idle, sizeof idle);
+		printf("%-16s %-8s %4.0f %4.0f %12.0f %8d %8.0f %8.0f %11s\n", str(p, "name"), str(p, "backend"),
+		       num(p, "min"), num(p, "max"), num(p, "max_concurrency"),
+		       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "runners")), num(p, "busy"),
+		       num(p, "waiting"), idle);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
+			char age[32], idl[32];
+			fmt_secs(num(r, "age_seconds"), age, sizeof age);
+			fmt_secs(num(r, "idle_seconds"), idl, sizeof idl);
+			printf("  runner %-24s %-9s busy %3.0f/%-3.0f idle %-6s age %s\n", str(r, "id"),
+			       str(r, "state"), num(r, "busy"), num(p, "max_concurrency"), idl, age);
+		}
+	}
+}
+
+/* Journaled times are stale when no warmer runs: recompute from the stamps. */
+static void refresh_ages(cJSON *doc)
+{
+	double now = (double)wall_ms();
+	cJSON *p, *r;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
+			double created = num(r, "created_ms"), idle = num(r, "idle_since_ms");
+			if (created > 0)
+				cJSON_ReplaceItemInObjectCaseSensitive(r, "age_seconds",
+				                                       cJSON_CreateNumber((now - created) / 1000));
+			if (idle > 0)
+				cJSON_ReplaceItemInObjectCaseSensitive(r, "idle_seconds",
+				                                       cJSON_CreateNumber((now - idle) / 1000));
+		}
+	}
+}
+
+int cmd_pool_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config cfg;
+	char err[1024];
+	int json = 0, c;
+	cJSON *doc, *pools;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+		} else if (c == 'h') {
+			printf("usage: flame pool ls [--json]\n");
+			return 0;
+		} else {
+			msg("pool ls: unknown option '%s'; usage: flame pool ls [--json]", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		msg("pool ls: unexpected argument '%.80s'; usage: flame pool ls [--json]", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (config_load(&cfg, err, sizeof err) < 0) {
+		msg("%s", err);
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
+	doc = from_warmer();
+	if (!doc) {
+		doc = from_journal();
+		refresh_ages(doc);
+	}
+	pools = cJSON_GetObjectItemCaseSensitive(doc, "pools");
+	if (!cJSON_IsArray(pools)) {
+		pools = cJSON_CreateArray();
+		cJSON_ReplaceItemInObjectCaseSensitive(doc, "pools", pools);
+	}
+	for (size_t i = 0; i < cfg.npools; i++)
+		add_configured(pools, &cfg.pools[i]);
+	{
+		struct pool_settings def;
+		pool_settings_default(&def, DEFAULT_POOL);
+		add_configured(pools, &def);
+	}
+	if (json) {
+		char *text = cJSON_PrintUnformatted(doc);
+		printf("%s\n", text);
+		free(text);
+	} else {
+		print_table(doc);
+	}
+	cJSON_Delete(doc);
+	config_free(&cfg);
+	return fflush(stdout) == 0 ? 0 : EXIT_FAILURE_FLAME;
+}

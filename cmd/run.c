@@ -1,0 +1,399 @@
+/* run.c — `flame run`: hand one command to the pool's warmer and behave like
+ * that command: same stdin, stdout, stderr (passed as descriptors, so bytes
+ * never pass through flame), same exit status, signals passed on. */
+#include "cmds.h"
+#include "client.h"
+#include "config.h"
+#include "duration.h"
+#include "files.h"
+#include "job.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct run_opts {
+	const char *pool, *get_dir, *sh;
+	char *puts[WIRE_MAX_FDS - 4];
+	int nput;
+	char **gets, **envs;
+	size_t nget, nenv;
+	int64_t timeout_ms, slot_ms;
+	int verbose;
+	char **argv;
+};
+
+static int sigpipe_fds[2] = { -1, -1 };
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int e = errno;
+	(void)!write(sigpipe_fds[1], &b, 1);
+	errno = e;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	char text[512];
+	snprintf(text, sizeof text, fmt, arg);
+	msg("run: %s; see 'flame run --help'", text);
+	return EXIT_USAGE;
+}
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof **v);
+	(*v)[(*n)++] = (char *)s;
+	(*v)[*n] = NULL;
+}
+
+static int run_help(void)
+{
+	printf("usage: flame run [OPTIONS] [--] CMD [ARG...]\n"
+	       "       flame run [OPTIONS] --sh 'SHELL STRING'\n\n"
+	       "  -p, --pool NAME          pool to run in (default: default)\n"
+	       "      --put FILE           copy FILE into the job's directory first (repeatable)\n"
+	       "      --get PATTERN        fetch matching files afterwards (repeatable)\n"
+	       "      --get-dir DIR        where fetched files go (default: .)\n"
+	       "  -e, --env NAME[=VALUE]   set NAME in the job (repeatable); nothing else is inherited\n"
+	       "  -t, --timeout DURATION   kill the job after DURATION (exit 124)\n"
+	       "      --slot-timeout DURATION  how long to wait for a free slot (exit 75)\n"
+	       "      --sh STRING          run STRING with /bin/sh -c\n"
+	       "  -v, --verbose            say where the job ran and how long it waited\n"
+	       "See flame(1) for exit statuses and details.\n");
+	return 0;
+}
+
+static int parse_duration_opt(const char *opt, const char *arg, int64_t *out)
+{
+	if (duration_parse(arg, out) < 0 || *out <= 0) {
+		char text[300];
+		snprintf(text, sizeof text, "%s '%.200s' is not a duration above zero such as 30s, 500ms or 5m",
+		         opt, arg);
+		msg("run: %s", text);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{ "pool", required_argument, NULL, 'p' },
+		{ "put", required_argument, NULL, 'P' },
+		{ "get", required_argument, NULL, 'G' },
+		{ "get-dir", required_argument, NULL, 'D' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "slot-timeout", required_argument, NULL, 'S' },
+		{ "sh", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:p:e:t:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->pool = optarg; break;
+		case 'P':
+			if (o->nput >= (int)(sizeof o->puts / sizeof o->puts[0]))
+				return usage_error("too many --put files (at most %s)", "59");
+			o->puts[o->nput++] = optarg;
+			break;
+		case 'G': push(&o->gets, &o->nget, optarg); break;
+		case 'D': o->get_dir = optarg; break;
+		case 'e': push(&o->envs, &o->nenv, optarg); break;
+		case 't':
+			if (parse_duration_opt("--timeout", optarg, &o->timeout_ms) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'S':
+			if (parse_duration_opt("--slot-timeout", optarg, &o->slot_ms) < 0)
+				return EXIT_USAGE;
+			break;
+		case 's': o->sh = optarg; break;
+		case 'v': o->verbose = 1; break;
+		case 'h': return -2;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	o->argv = argv + optind;
+	if (o->sh && o->argv[0])
+		return usage_error("--sh takes the whole command; drop '%s' or --sh", o->argv[0]);
+	if (!o->sh && !o->argv[0])
+		return usage_error("%s", "missing command: flame run [OPTIONS] -- CMD [ARG...]");
+	return 0;
+}
+
+static int resolve_pool(const char *name, struct pool_settings *ps)
+{
+	char err[1024];
+	if (config_lookup(name, ps, err, sizeof err) < 0) {
+		msg("%s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* Opens the --put files and the --get directory; descriptors go to w. */
+static int open_files(const struct run_opts *o, struct wbuf *w, char **names)
+{
+	int fd;
+	for (size_t i = 0; i < o->nget; i++) {
+		const char *why = files_get_pattern_problem(o->gets[i]);
+		if (why) {
+			msg("run: --get '%.200s' %s", o->gets[i], why);
+			return EXIT_USAGE;
+		}
+	}
+	if (o->nget) {
+		const char *dir = o->get_dir ? o->get_dir : ".";
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			msg("run: --get-dir '%.200s': %s; give an existing directory", dir, strerror(errno));
+			return EXIT_USAGE;
+		}
+		wbuf_fd(w, fd);
+	}
+	for (int i = 0; i < o->nput; i++) {
+		struct stat st;
+		fd = open(o->puts[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			msg("run: cannot read --put file '%.200s': %s", o->puts[i],
+			    fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
+			return EXIT_USAGE;
+		}
+		names[i] = (char *)base_name(o->puts[i]);
+		for (int k = 0; k < i; k++)
+			if (!strcmp(names[k], names[i])) {
+				close(fd);
+				msg("run: two --put files are both named '%.200s' in the job's directory", names[i]);
+				return EXIT_USAGE;
+			}
+		wbuf_fd(w, fd);
+	}
+	names[o->nput] = NULL;
+	return 0;
+}
+
+static char **job_env(const struct run_opts *o, int *bad)
+{
+	char **env = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < o->nenv; i++) {
+		const char *e = o->envs[i], *eq = strchr(e, '=');
+		size_t len = eq ? (size_t)(eq - e) : strlen(e);
+		if (len == 0) {
+			usage_error("--env '%s' has no name; use NAME or NAME=VALUE", e);
+			*bad = 1;
+			break;
+		}
+		if (eq) {
+			push(&env, &n, xstrdup(e));
+		} else if (getenv(e)) {
+			push(&env, &n, xasprintf("%s=%s", e, getenv(e)));
+		}
+	}
+	if (!env)
+		env = xcalloc(1, sizeof *env);
+	return env;
+}
+
+static int build_request(const struct run_opts *o, const struct pool_settings *ps, struct wbuf *w)
+{
+	char *names[WIRE_MAX_FDS];
+	char *sh_argv[] = { "/bin/sh", "-c", (char *)o->sh, NULL };
+	int bad = 0, rc;
+	char **env;
+
+	wbuf_init(w, W_RUN);
+	for (int i = 0; i < 3; i++)
+		wbuf_fd(w, i);
+	rc = open_files(o, w, names);
+	if (rc)
+		return rc;
+	env = job_env(o, &bad);
+	if (bad) {
+		strv_free(env);
+		return EXIT_USAGE;
+	}
+	client_put_settings(w, ps);
+	wbuf_i64(w, o->slot_ms);
+	wbuf_i64(w, o->timeout_ms);
+	wbuf_strv(w, o->sh ? sh_argv : o->argv);
+	wbuf_strv(w, env);
+	wbuf_strv(w, names);
+	wbuf_strv(w, o->gets);
+	wbuf_u32(w, o->nget ? 1 : 0);
+	strv_free(env);
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+static void send_signal(int sock, int sig)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_SIGNAL);
+	wbuf_u32(&w, (uint32_t)sig);
+	(void)wire_send(sock, &w);
+	wbuf_free(&w);
+}
+
+static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int *started)
+{
+	if (type == W_STARTED) {
+		char *runner = rbuf_str(r);
+		uint32_t job = rbuf_u32(r);
+		int64_t waited = rbuf_i64(r);
+		*started = 1;
+		if (o->verbose)
+			msg("job %u on runner %s (waited %lld ms for a slot)", job, runner, (long long)waited);
+		free(runner);
+		return -1;
+	}
+	if (type == W_DONE) {
+		int64_t status = rbuf_i64(r), flags = rbuf_i64(r);
+		if (flags & JOB_TIMED_OUT) {
+			char d[32];
+			duration_format(o->timeout_ms, d, sizeof d);
+			msg("timed out after %s; the job was killed", d);
+		}
+		return job_exit_code((int)status, (uint32_t)flags);
+	}
+	if (type == W_ERROR) {
+		uint32_t code = rbuf_u32(r);
+		char *text = rbuf_str(r);
+		msg("%s", text);
+		free(text);
+		return code ? (int)code : EXIT_FAILURE_FLAME;
+	}
+	return -1;
+}
+
+static int wait_for_job(int sock, const struct run_opts *o)
+{
+	struct wire_conn conn;
+	int started = 0, code = -1;
+
+	wire_conn_init(&conn, sock);
+	while (code < 0) {
+		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN },
+		                         { .fd = sigpipe_fds[0], .events = POLLIN } };
+		unsigned char sig;
+		uint8_t type;
+		struct rbuf r = { 0 };
+		int fds[WIRE_MAX_FDS], nfds, rc;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((pfd[1].revents & POLLIN) && read(sigpipe_fds[0], &sig, 1) == 1) {
+			if (!started) {
+				code = 128 + sig; /* nothing runs yet: leave like the command would */
+				break;
+			}
+			send_signal(sock, sig);
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		rc = wire_conn_fill(&conn);
+		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
+			char *log = client_log_path();
+			msg("lost the warmer %s; see %s", started ? "while the job ran" : "before the job started",
+			    log);
+			free(log);
+			code = EXIT_FAILURE_FLAME;
+			break;
+		}
+		while (code < 0 && wire_conn_next(&conn, &type, &r, fds, &nfds) == 1) {
+			close_fds(fds, nfds);
+			code = on_frame(type, &r, o, &started);
+		}
+	}
+	wire_conn_free(&conn);
+	return code;
+}
+
+static void ensure_std_fds(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (fcntl(i, F_GETFD) < 0) {
+			int fd = open("/dev/null", i ? O_WRONLY : O_RDONLY);
+			if (fd >= 0 && fd != i) {
+				dup2(fd, i);
+				close(fd);
+			}
+		}
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = { .pool = DEFAULT_POOL };
+	struct pool_settings ps;
+	struct wbuf w = { 0 };
+	char err[1024];
+	int rc, sock = -1;
+
+	ensure_std_fds();
+	rc = parse_run_opts(argc, argv, &o);
+	if (rc == -2)
+		rc = run_help();
+	if (rc == 0)
+		rc = resolve_pool(o.pool, &ps);
+	if (rc == 0)
+		rc = build_request(&o, &ps, &w);
+	if (rc == 0 && pipe2(sigpipe_fds, O_CLOEXEC) < 0)
+		rc = EXIT_FAILURE_FLAME;
+	if (rc == 0) {
+		install_signals();
+		sock = client_connect(1, err, sizeof err);
+		if (sock < 0) {
+			msg("%s", err);
+			rc = EXIT_FAILURE_FLAME;
+		}
+	}
+	if (rc == 0 && wire_send(sock, &w) < 0) {
+		msg("cannot hand the job to the warmer: %s", strerror(errno));
+		rc = EXIT_FAILURE_FLAME;
+	}
+	for (int i = 3; i < w.nfds; i++)
+		close(w.fds[i]);
+	wbuf_free(&w);
+	if (rc == 0)
+		rc = wait_for_job(sock, &o);
+	if (sock >= 0)
+		close(sock);
+	free(o.gets);
+	free(o.envs);
+	return rc;
+}

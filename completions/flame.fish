@@ -1,0 +1,242 @@
+# fish completion for flame(1).
+#
+# Pool names are read from the configuration files only (never by running
+# flame, which could start a warmer): the project file flame.json found by
+# walking up from $PWD, or $FLAME_CONFIG instead of it, and the user file
+# ${XDG_CONFIG_HOME:-$HOME/.config}/flame/config.json; "default" always exists.
+
+function __flame_pools --description 'Print the pool names of the flame configuration'
+    set -l files
+    if set -q FLAME_CONFIG; and test -n "$FLAME_CONFIG"
+        set -a files $FLAME_CONFIG
+    else
+        set -l dir $PWD
+        while test -n "$dir"
+            if test -f "$dir/flame.json"
+                set -a files "$dir/flame.json"
+                break
+            end
+            test "$dir" = /; and break
+            set dir (string replace -r '/[^/]*$' '' -- $dir)
+            test -z "$dir"; and set dir /
+        end
+    end
+    set -l confhome $HOME/.config
+    if set -q XDG_CONFIG_HOME; and test -n "$XDG_CONFIG_HOME"
+        set confhome $XDG_CONFIG_HOME
+    end
+    set -a files $confhome/flame/config.json
+
+    set -l found
+    for f in $files
+        test -f "$f"; and test -r "$f"; and set -a found $f
+    end
+
+    begin
+        echo default
+        if test (count $found) -gt 0
+            # python3 reads any valid JSON; if it is missing or broken, awk.
+            if not command -sq python3; or not python3 -c '
+import json, sys
+for name in sys.argv[1:]:
+    try:
+        with open(name, encoding="utf-8") as fh:
+            pools = json.load(fh).get("pools")
+    except Exception:
+        continue
+    if isinstance(pools, dict):
+        for key in pools:
+            print(key)
+' $found 2>/dev/null
+                # Not a full JSON parser: tracks strings, escapes and nesting.
+                for f in $found
+                    awk '
+                    { text = text $0 "\n" }
+                    END {
+                        n = length(text); depth = 0; instr = 0; esc = 0; str = ""
+                        last = ""; poolsdepth = -1; want = 0
+                        for (i = 1; i <= n; i++) {
+                            c = substr(text, i, 1)
+                            if (instr) {
+                                if (esc) { str = str c; esc = 0 }
+                                else if (c == "\\\\") { esc = 1 }
+                                else if (c == "\\"") { instr = 0; last = str }
+                                else { str = str c }
+                                continue
+                            }
+                            if (c == "\\"") { instr = 1; str = ""; continue }
+                            if (c == ":") {
+                                if (depth == poolsdepth && last != "") print last
+                                if (depth == 1 && last == "pools") want = 1
+                                last = ""
+                                continue
+                            }
+                            if (c == "{" || c == "[") {
+                                depth++
+                                if (want && c == "{" && poolsdepth < 0) poolsdepth = depth
+                                want = 0; last = ""
+                                continue
+                            }
+                            if (c == "}" || c == "]") {
+                                if (depth == poolsdepth) poolsdepth = -2
+                                depth--; last = ""
+                                continue
+                            }
+                            if (c !~ /[ \\t\\r\\n]/) { want = 0; last = "" }
+                        }
+                    }' $f 2>/dev/null
+                end
+            end
+        end
+    end | string match -r '^[A-Za-z0-9._-]{1,64}$' | awk '!seen[$0]++'
+end
+
+# Where the words of a `flame run` command line stand: prints "options" while
+# flame's own options are being typed, "command" when the next word is the
+# command, and "args" after it.
+function __flame_run_state
+    set -l words (commandline -opc)
+    set -e words[1..2]
+    set -l skip 0
+    for w in $words
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --
+                echo command
+                return
+            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh
+                set skip 1
+            case '-*'
+            case '*'
+                echo args
+                return
+        end
+    end
+    echo options
+end
+
+# True when the subcommand (the first word after flame) is $argv[1], and, if
+# given, the second word is $argv[2] (`flame pool scale`).
+function __flame_sub
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; and test "$words[2]" = $argv[1]; or return 1
+    if set -q argv[2]
+        test (count $words) -ge 3; and test "$words[3]" = $argv[2]; or return 1
+    end
+    return 0
+end
+
+# True right after `flame pool` or `flame warmer`: the next word is an action.
+function __flame_sub_wants_action
+    set -l words (commandline -opc)
+    test (count $words) -eq 2; and test "$words[2]" = $argv[1]
+end
+
+function __flame_run_in_options
+    __flame_sub run; or return 1
+    test (__flame_run_state) = options
+end
+
+function __flame_run_after_options
+    __flame_sub run; or return 1
+    not test (__flame_run_state) = options
+end
+
+function __flame_run_command_words
+    # Everything after flame's own options: the command and its arguments.
+    set -l words (commandline -opc)
+    set -e words[1..2]
+    set -l skip 0
+    set -l i 0
+    for w in $words
+        set i (math $i + 1)
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --
+                printf '%s\n' $words[(math $i + 1)..-1]
+                return
+            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh
+                set skip 1
+            case '-*'
+            case '*'
+                printf '%s\n' $words[$i..-1]
+                return
+        end
+    end
+end
+
+function __flame_run_complete_command
+    set -l cmd (__flame_run_command_words)
+    set -l cur (commandline -ct)
+    if test (count $cmd) -eq 0
+        __fish_complete_command
+    else
+        complete -C (string join ' ' -- (string escape -- $cmd) "$cur")
+    end
+end
+
+function __flame_pool_scale_wants_name
+    set -l words (commandline -opc)
+    test (count $words) -ge 3; or return 1
+    test "$words[2]" = pool; and test "$words[3]" = scale; or return 1
+    set -e words[1..3]
+    set -l skip 0
+    for w in $words
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --min --max --max-concurrency
+                set skip 1
+            case '-*'
+            case '*'
+                return 1
+        end
+    end
+    return 0
+end
+
+complete -c flame -f
+
+# flame <TAB>
+complete -c flame -n __fish_use_subcommand -a run -d 'Run a command on a runner of a pool'
+complete -c flame -n __fish_use_subcommand -a pool -d 'List the pools or change one'
+complete -c flame -n __fish_use_subcommand -a warmer -d 'Query or control the warmer'
+complete -c flame -n __fish_use_subcommand -a help -d 'Show usage'
+complete -c flame -n __fish_use_subcommand -a version -d 'Show the version'
+complete -c flame -n __fish_use_subcommand -s h -l help -d 'Show usage'
+complete -c flame -n __fish_use_subcommand -l version -d 'Show the version'
+
+# flame run
+complete -c flame -n __flame_run_in_options -s p -l pool -x -a '(__flame_pools)' -d 'Pool to run in'
+complete -c flame -n __flame_run_in_options -l put -r -F -d 'Copy FILE into the scratch directory first'
+complete -c flame -n __flame_run_in_options -l get -x -d 'Copy back files matching PATTERN after exit'
+complete -c flame -n __flame_run_in_options -l get-dir -x -a '(__fish_complete_directories)' -d 'Directory where --get files land'
+complete -c flame -n __flame_run_in_options -s e -l env -x -a '(set -n -x)' -d 'Set NAME or NAME=VALUE in the job'
+complete -c flame -n __flame_run_in_options -s t -l timeout -x -d 'Kill the job after DURATION'
+complete -c flame -n __flame_run_in_options -l slot-timeout -x -d 'Wait at most DURATION for a free slot'
+complete -c flame -n __flame_run_in_options -l sh -x -d 'Run STRING with /bin/sh -c'
+complete -c flame -n __flame_run_in_options -s v -l verbose -d 'Report where the job ran and how long it waited'
+complete -c flame -n __flame_run_in_options -a '(__fish_complete_command)'
+complete -c flame -n __flame_run_after_options -a '(__flame_run_complete_command)'
+
+# flame pool
+complete -c flame -n '__flame_sub_wants_action pool' -a ls -d 'List the pools, their runners and slots'
+complete -c flame -n '__flame_sub_wants_action pool' -a scale -d 'Change the limits of a live pool'
+complete -c flame -n '__flame_sub pool ls' -l json -d 'Print one JSON document'
+complete -c flame -n __flame_pool_scale_wants_name -a '(__flame_pools)' -d 'Pool'
+complete -c flame -n '__flame_sub pool scale' -l min -x -d 'Minimum number of runners'
+complete -c flame -n '__flame_sub pool scale' -l max -x -d 'Maximum number of runners'
+complete -c flame -n '__flame_sub pool scale' -l max-concurrency -x -d 'Jobs at a time per runner'
+
+# flame warmer
+complete -c flame -n '__flame_sub_wants_action warmer' -a status -d 'Exit 0 if the warmer runs, 3 if not'
+complete -c flame -n '__flame_sub_wants_action warmer' -a stop -d 'Let running jobs finish, then stop the warmer'
+complete -c flame -n '__flame_sub_wants_action warmer' -a run -d 'Run the warmer in the foreground'

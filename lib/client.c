@@ -1,0 +1,159 @@
+/* client.c — see client.h. */
+#include "client.h"
+#include "paths.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_WAIT_MS 5000
+
+void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
+{
+	wbuf_str(w, ps->name);
+	wbuf_str(w, ps->backend);
+	wbuf_i64(w, ps->min);
+	wbuf_i64(w, ps->max);
+	wbuf_i64(w, ps->max_concurrency);
+	wbuf_i64(w, ps->idle_ms);
+	wbuf_i64(w, ps->boot_ms);
+	wbuf_i64(w, ps->slot_ms);
+}
+
+char *client_log_path(void)
+{
+	char err[256];
+	char *dir = paths_state_dir(err, sizeof err), *p;
+	if (!dir)
+		return xstrdup("$XDG_STATE_HOME/flame/warmer.log");
+	p = xasprintf("%s/warmer.log", dir);
+	free(dir);
+	return p;
+}
+
+static int try_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Double fork so the warmer is nobody's child and in a session of its own; it
+ * must hold none of the caller's descriptors (a pipe it kept open would never
+ * see EOF). */
+static int start_warmer(char *err, size_t errlen)
+{
+	char *log = client_log_path();
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0) {
+		snprintf(err, errlen, "cannot start the warmer: %s", strerror(errno));
+		free(log);
+		return -1;
+	}
+	if (pid == 0) {
+		int fd;
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0 && fd != 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		close_range(3, ~0U, 0);
+		execl("/proc/self/exe", "flame", "warmer", "run", (char *)NULL);
+		_exit(EXIT_FAILURE_FLAME);
+	}
+	free(log);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+int client_connect(int start, char *err, size_t errlen)
+{
+	char *dir, *path;
+	int64_t until;
+	int fd, started = 0;
+
+	err[0] = 0;
+	dir = paths_runtime_dir(err, errlen);
+	if (!dir)
+		return -1;
+	path = xasprintf("%s/warmer.sock", dir);
+	free(dir);
+	until = now_ms() + START_WAIT_MS;
+	for (;;) {
+		fd = try_connect(path);
+		if (fd >= 0 || !start || (errno != ENOENT && errno != ECONNREFUSED))
+			break;
+		if (!started) {
+			if (start_warmer(err, errlen) < 0)
+				break;
+			started = 1;
+		}
+		if (now_ms() >= until) {
+			char *log = client_log_path();
+			snprintf(err, errlen, "the warmer did not start within %ds; see %s",
+			         START_WAIT_MS / 1000, log);
+			free(log);
+			free(path);
+			return -1;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+	if (fd < 0 && !err[0])
+		snprintf(err, errlen, "cannot reach the warmer at %s: %s", path, strerror(errno));
+	free(path);
+	return fd;
+}
+
+int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply,
+                char *err, size_t errlen)
+{
+	uint8_t type;
+	int fds[WIRE_MAX_FDS], nfds, rc;
+
+	if (wire_send(sock, req) < 0) {
+		snprintf(err, errlen, "cannot talk to the warmer: %s", strerror(errno));
+		return -1;
+	}
+	rc = wire_conn_recv(conn, &type, reply, fds, &nfds);
+	if (rc <= 0) {
+		snprintf(err, errlen, "the warmer closed the connection without answering");
+		return -1;
+	}
+	close_fds(fds, nfds);
+	return type;
+}

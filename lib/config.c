@@ -1,0 +1,333 @@
+/* config.c — see config.h. */
+#include "config.h"
+#include "duration.h"
+#include "paths.h"
+#include "util.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIMIT_MAX 100000
+
+void pool_settings_default(struct pool_settings *ps, const char *name)
+{
+	memset(ps, 0, sizeof *ps);
+	snprintf(ps->name, sizeof ps->name, "%s", name);
+	snprintf(ps->backend, sizeof ps->backend, "local");
+	ps->min = 0;
+	ps->max = 4;
+	ps->max_concurrency = 4;
+	ps->idle_ms = 30000;
+	ps->boot_ms = 30000;
+	ps->slot_ms = 300000;
+}
+
+int pool_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > POOL_NAME_MAX)
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+int pool_settings_check(const struct pool_settings *ps, char *err, size_t errlen)
+{
+	if (ps->min > ps->max) {
+		snprintf(err, errlen, "pool '%s': min (%ld) is above max (%ld); lower min or raise max",
+		         ps->name, ps->min, ps->max);
+		return -1;
+	}
+	return 0;
+}
+
+static int line_of(const char *text, const char *at)
+{
+	int line = 1;
+	for (const char *p = text; p < at && *p; p++)
+		line += *p == '\n';
+	return line;
+}
+
+static int set_limit(const cJSON *v, const char *key, long min, long *out,
+                     const char *pool, char *err, size_t errlen)
+{
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (!cJSON_IsNumber(v) || d != (double)(long)d || d < min || d > LIMIT_MAX) {
+		snprintf(err, errlen, "pool '%s': %s must be a whole number from %ld to %d", pool, key, min,
+		         LIMIT_MAX);
+		return -1;
+	}
+	*out = (long)d;
+	return 0;
+}
+
+static int set_duration(const cJSON *v, const char *key, int64_t *out,
+                        const char *pool, char *err, size_t errlen)
+{
+	int64_t ms = -1;
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 30.0 * 86400)
+		ms = (int64_t)(v->valuedouble * 1000 + 0.999);
+	else if (cJSON_IsString(v) && duration_parse(v->valuestring, &ms) < 0)
+		ms = -1;
+	if (ms <= 0) {
+		snprintf(err, errlen, "pool '%s': %s must be a duration above zero such as \"30s\", \"500ms\" or \"5m\"",
+		         pool, key);
+		return -1;
+	}
+	*out = ms;
+	return 0;
+}
+
+static int parse_backend(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
+{
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "local") != 0) {
+		snprintf(err, errlen, "pool '%s': backend must be \"local\" (the only backend in this version)",
+		         ps->name);
+		return -1;
+	}
+	snprintf(ps->backend, sizeof ps->backend, "%s", v->valuestring);
+	return 0;
+}
+
+static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err, size_t errlen)
+{
+	const char *k = item->string;
+	if (!strcmp(k, "backend"))
+		return parse_backend(item, ps, err, errlen);
+	if (!strcmp(k, "min"))
+		return set_limit(item, k, 0, &ps->min, ps->name, err, errlen);
+	if (!strcmp(k, "max"))
+		return set_limit(item, k, 1, &ps->max, ps->name, err, errlen);
+	if (!strcmp(k, "max_concurrency"))
+		return set_limit(item, k, 1, &ps->max_concurrency, ps->name, err, errlen);
+	if (!strcmp(k, "idle_shutdown_after"))
+		return set_duration(item, k, &ps->idle_ms, ps->name, err, errlen);
+	if (!strcmp(k, "boot_timeout"))
+		return set_duration(item, k, &ps->boot_ms, ps->name, err, errlen);
+	if (!strcmp(k, "slot_timeout"))
+		return set_duration(item, k, &ps->slot_ms, ps->name, err, errlen);
+	snprintf(err, errlen, "pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
+	         "idle_shutdown_after, boot_timeout, slot_timeout)", ps->name, k);
+	return -1;
+}
+
+static void put_pool(struct config *cfg, const struct pool_settings *ps)
+{
+	for (size_t i = 0; i < cfg->npools; i++) {
+		if (!strcmp(cfg->pools[i].name, ps->name)) {
+			cfg->pools[i] = *ps;
+			return;
+		}
+	}
+	cfg->pools = xrealloc(cfg->pools, (cfg->npools + 1) * sizeof *cfg->pools);
+	cfg->pools[cfg->npools++] = *ps;
+}
+
+static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t errlen)
+{
+	struct pool_settings ps;
+	const cJSON *item;
+
+	if (!pool_name_valid(pool->string)) {
+		snprintf(err, errlen, "pool name '%.80s' is invalid; use 1 to %d letters, digits, '.', '_' or '-'",
+		         pool->string, POOL_NAME_MAX);
+		return -1;
+	}
+	pool_settings_default(&ps, pool->string);
+	if (!cJSON_IsObject(pool)) {
+		snprintf(err, errlen, "pool '%s' must be a JSON object of settings", ps.name);
+		return -1;
+	}
+	cJSON_ArrayForEach(item, pool) {
+		if (parse_setting(item, &ps, err, errlen) < 0)
+			return -1;
+	}
+	if (pool_settings_check(&ps, err, errlen) < 0)
+		return -1;
+	put_pool(cfg, &ps);
+	return 0;
+}
+
+static int parse_root(struct config *cfg, const cJSON *root, char *err, size_t errlen)
+{
+	const cJSON *item, *pool;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "the top level must be a JSON object with a \"pools\" object");
+		return -1;
+	}
+	cJSON_ArrayForEach(item, root) {
+		if (strcmp(item->string, "pools") != 0) {
+			snprintf(err, errlen, "unknown top-level key '%s' (known: pools)", item->string);
+			return -1;
+		}
+		if (!cJSON_IsObject(item)) {
+			snprintf(err, errlen, "\"pools\" must be an object mapping pool names to settings");
+			return -1;
+		}
+		cJSON_ArrayForEach(pool, item) {
+			if (parse_pool(cfg, pool, err, errlen) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int config_parse(struct config *cfg, const char *text, const char *path, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	char why[512];
+	cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+	int rc;
+
+	if (!root) {
+		const char *at = end ? end : cJSON_GetErrorPtr();
+		if (!at)
+			at = text + strlen(text);
+		snprintf(err, errlen, "%s:%d: malformed JSON near '%.20s'; fix the file", path,
+		         line_of(text, at), *at ? at : "end of file");
+		/* keep the message on one line */
+		for (char *p = err; *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		return -1;
+	}
+	rc = parse_root(cfg, root, why, sizeof why);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || n > 4 * 1024 * 1024 ||
+	    fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		snprintf(err, errlen, "config %s is not a readable file under 4 MiB", path);
+		return -1;
+	}
+	text = xmalloc((size_t)n + 1);
+	n = (long)fread(text, 1, (size_t)n, f);
+	text[n] = 0;
+	fclose(f);
+	rc = config_parse(cfg, text, path, err, errlen);
+	free(text);
+	return rc;
+}
+
+static char *find_project_file(void)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (!getcwd(dir, sizeof dir))
+		return NULL;
+	for (;;) {
+		char *p = xasprintf("%s/flame.json", strcmp(dir, "/") ? dir : "");
+		char *slash;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			return p;
+		free(p);
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir) {
+			if (!strcmp(dir, "/"))
+				return NULL;
+			strcpy(dir, "/");
+			continue;
+		}
+		*slash = 0;
+	}
+}
+
+int config_load(struct config *cfg, char *err, size_t errlen)
+{
+	const char *env = getenv("FLAME_CONFIG");
+	struct stat st;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->user_path = paths_user_config();
+	if (stat(cfg->user_path, &st) == 0 && load_file(cfg, cfg->user_path, err, errlen) < 0)
+		return -1;
+	if (env && *env)
+		cfg->project_path = xstrdup(env);
+	else
+		cfg->project_path = find_project_file();
+	if (cfg->project_path && load_file(cfg, cfg->project_path, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+const struct pool_settings *config_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->npools; i++)
+		if (!strcmp(cfg->pools[i].name, name))
+			return &cfg->pools[i];
+	return NULL;
+}
+
+char *config_pool_names(const struct config *cfg)
+{
+	size_t len = strlen(DEFAULT_POOL) + 1;
+	char *s;
+	for (size_t i = 0; i < cfg->npools; i++)
+		len += strlen(cfg->pools[i].name) + 2;
+	s = xmalloc(len);
+	strcpy(s, DEFAULT_POOL);
+	for (size_t i = 0; i < cfg->npools; i++) {
+		if (!strcmp(cfg->pools[i].name, DEFAULT_POOL))
+			continue;
+		strcat(s, ", ");
+		strcat(s, cfg->pools[i].name);
+	}
+	return s;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->pools);
+	free(cfg->project_path);
+	free(cfg->user_path);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+int config_lookup(const char *name, struct pool_settings *ps, char *err, size_t errlen)
+{
+	struct config cfg;
+	const struct pool_settings *found;
+	int rc = 0;
+
+	if (config_load(&cfg, err, errlen) < 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	found = config_find(&cfg, name);
+	if (found) {
+		*ps = *found;
+	} else if (!strcmp(name, DEFAULT_POOL)) {
+		pool_settings_default(ps, DEFAULT_POOL);
+	} else {
+		char *names = config_pool_names(&cfg);
+		snprintf(err, errlen, "unknown pool '%.80s'; known pools: %s (declare it in flame.json)",
+		         name, names);
+		free(names);
+		rc = -1;
+	}
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* paths.c — see paths.h. */
+#define _XOPEN_SOURCE 700
+#include "paths.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_parents(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+int paths_private_dir(const char *path, char *err, size_t errlen)
+{
+	char *copy = xstrdup(path);
+	struct stat st;
+	int rc = -1;
+
+	if (mkdir_parents(copy) < 0 || (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+		snprintf(err, errlen, "cannot create directory %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a directory; remove it and retry", path);
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s belongs to another user; remove it or set TMPDIR/XDG dirs", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) && chmod(path, 0700) < 0) {
+		snprintf(err, errlen, "cannot make %s private: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static char *xdg_dir(const char *var, const char *home_suffix)
+{
+	const char *v = getenv(var);
+	const char *home = getenv("HOME");
+	if (v && v[0] == '/')
+		return xasprintf("%s/flame", v);
+	if (!home || !*home)
+		home = "/";
+	return xasprintf("%s/%s/flame", home, home_suffix);
+}
+
+static char *made_private(char *path, char *err, size_t errlen)
+{
+	if (paths_private_dir(path, err, errlen) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+char *paths_runtime_dir(char *err, size_t errlen)
+{
+	const char *v = getenv("XDG_RUNTIME_DIR");
+	char *p;
+	if (v && v[0] == '/')
+		p = xasprintf("%s/flame", v);
+	else
+		p = xasprintf("/tmp/flame-%u", (unsigned)geteuid());
+	return made_private(p, err, errlen);
+}
+
+char *paths_state_dir(char *err, size_t errlen)
+{
+	return made_private(xdg_dir("XDG_STATE_HOME", ".local/state"), err, errlen);
+}
+
+char *paths_scratch_root(char *err, size_t errlen)
+{
+	const char *t = getenv("TMPDIR");
+	char *top, *p;
+	if (!t || t[0] != '/')
+		t = "/tmp";
+	top = xasprintf("%s/flame-%u", t, (unsigned)geteuid());
+	if (paths_private_dir(top, err, errlen) < 0) {
+		free(top);
+		return NULL;
+	}
+	p = xasprintf("%s/jobs", top);
+	free(top);
+	return made_private(p, err, errlen);
+}
+
+char *paths_user_config(void)
+{
+	const char *v = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	if (v && v[0] == '/')
+		return xasprintf("%s/flame/config.json", v);
+	return xasprintf("%s/.config/flame/config.json", home && *home ? home : "");
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int paths_remove_tree(const char *path)
+{
+	/* FTW_PHYS: a symlink the job left is removed, never followed. */
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}

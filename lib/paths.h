@@ -1,0 +1,22 @@
+/* paths.h — where flame keeps its socket, journal, log, config and scratch
+ * directories.  Every directory flame creates is 0700 and owned by the user;
+ * an existing one with other owners or open modes is refused. */
+#ifndef FLAME_PATHS_H
+#define FLAME_PATHS_H
+
+#include <stddef.h>
+
+/* Each returns a malloc'd path, creating the directory (0700) when asked to;
+ * NULL with an explanation in err on failure. */
+char *paths_runtime_dir(char *err, size_t errlen);   /* $XDG_RUNTIME_DIR/flame or /tmp/flame-UID */
+char *paths_state_dir(char *err, size_t errlen);     /* $XDG_STATE_HOME/flame or ~/.local/state/flame */
+char *paths_scratch_root(char *err, size_t errlen);  /* ${TMPDIR:-/tmp}/flame-UID/jobs */
+char *paths_user_config(void);                       /* $XDG_CONFIG_HOME/flame/config.json (not created) */
+
+/* mkdir -p; the last component is made 0700 and checked to be private. */
+int paths_private_dir(const char *path, char *err, size_t errlen);
+
+/* Removes a directory tree without following symlinks; 0 on success. */
+int paths_remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,204 @@
+/* state.c — see state.h. */
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void state_add_settings(cJSON *o, const struct pool_settings *ps)
+{
+	cJSON_AddStringToObject(o, "backend", ps->backend);
+	cJSON_AddNumberToObject(o, "min", (double)ps->min);
+	cJSON_AddNumberToObject(o, "max", (double)ps->max);
+	cJSON_AddNumberToObject(o, "max_concurrency", (double)ps->max_concurrency);
+	cJSON_AddNumberToObject(o, "idle_shutdown_after", ps->idle_ms / 1000.0);
+	cJSON_AddNumberToObject(o, "boot_timeout", ps->boot_ms / 1000.0);
+	cJSON_AddNumberToObject(o, "slot_timeout", ps->slot_ms / 1000.0);
+}
+
+cJSON *state_settings_json(const struct pool_settings *ps)
+{
+	cJSON *o = cJSON_CreateObject();
+	state_add_settings(o, ps);
+	return o;
+}
+
+static int num(const cJSON *o, const char *k, double min, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > 1e9)
+		return -1;
+	*out = v->valuedouble;
+	return 0;
+}
+
+int state_settings_parse(const cJSON *o, const char *name, struct pool_settings *ps)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "backend");
+	double min, max, mc, idle, boot, slot;
+
+	if (!cJSON_IsObject(o) || !pool_name_valid(name) || !cJSON_IsString(b) ||
+	    strlen(b->valuestring) >= sizeof ps->backend || num(o, "min", 0, &min) ||
+	    num(o, "max", 1, &max) || num(o, "max_concurrency", 1, &mc) ||
+	    num(o, "idle_shutdown_after", 0.001, &idle) || num(o, "boot_timeout", 0.001, &boot) ||
+	    num(o, "slot_timeout", 0.001, &slot) || min > max)
+		return -1;
+	pool_settings_default(ps, name);
+	snprintf(ps->backend, sizeof ps->backend, "%s", b->valuestring);
+	ps->min = (long)min;
+	ps->max = (long)max;
+	ps->max_concurrency = (long)mc;
+	ps->idle_ms = (int64_t)(idle * 1000 + 0.5);
+	ps->boot_ms = (int64_t)(boot * 1000 + 0.5);
+	ps->slot_ms = (int64_t)(slot * 1000 + 0.5);
+	return 0;
+}
+
+static cJSON *runner_json(const struct runner *r, int64_t wall, int64_t mono)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", r->id);
+	cJSON_AddStringToObject(o, "state", runner_state_name(r->state));
+	cJSON_AddNumberToObject(o, "busy", r->busy);
+	cJSON_AddNumberToObject(o, "pid", r->pid);
+	cJSON_AddNumberToObject(o, "created_ms", (double)r->created_wall);
+	cJSON_AddNumberToObject(o, "age_seconds", (wall - r->created_wall) / 1000.0);
+	if (r->busy == 0 && r->state != R_BOOTING) {
+		cJSON_AddNumberToObject(o, "idle_since_ms", (double)(wall - (mono - r->idle_since)));
+		cJSON_AddNumberToObject(o, "idle_seconds", (mono - r->idle_since) / 1000.0);
+	} else {
+		cJSON_AddNumberToObject(o, "idle_seconds", 0);
+	}
+	return o;
+}
+
+static cJSON *pool_json(const struct pool *p, int64_t wall, int64_t mono)
+{
+	cJSON *o = cJSON_CreateObject(), *runners = cJSON_CreateArray();
+	int busy = 0;
+
+	cJSON_AddStringToObject(o, "name", p->live.name);
+	state_add_settings(o, &p->live);
+	cJSON_AddItemToObject(o, "declared", state_settings_json(&p->declared));
+	cJSON_AddNumberToObject(o, "waiting", p->waiting);
+	for (const struct runner *r = p->runners; r; r = r->next) {
+		busy += r->busy;
+		cJSON_AddItemToArray(runners, runner_json(r, wall, mono));
+	}
+	cJSON_AddNumberToObject(o, "busy", busy);
+	cJSON_AddItemToObject(o, "runners", runners);
+	return o;
+}
+
+cJSON *state_json(const struct pool *pools, int running, long warmer_pid)
+{
+	int64_t wall = wall_ms(), mono = now_ms();
+	cJSON *doc = cJSON_CreateObject(), *w = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+
+	cJSON_AddNumberToObject(doc, "version", STATE_VERSION);
+	cJSON_AddBoolToObject(w, "running", running);
+	cJSON_AddNumberToObject(w, "pid", (double)warmer_pid);
+	cJSON_AddNumberToObject(w, "updated_ms", (double)wall);
+	cJSON_AddItemToObject(doc, "warmer", w);
+	for (const struct pool *p = pools; p; p = p->next)
+		cJSON_AddItemToArray(arr, pool_json(p, wall, mono));
+	cJSON_AddItemToObject(doc, "pools", arr);
+	return doc;
+}
+
+static int lock_for(const char *path, int how)
+{
+	char *lp = xasprintf("%s.lock", path);
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lp);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int state_write(const char *path, const cJSON *doc, char *err, size_t errlen)
+{
+	char *text = cJSON_PrintUnformatted(doc), *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int lock = lock_for(path, LOCK_EX), fd = -1, rc = -1;
+
+	if (!text || lock < 0) {
+		snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+	    fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	if (lock >= 0)
+		close(lock);
+	free(tmp);
+	free(text);
+	return rc;
+}
+
+cJSON *state_read(const char *path, char *err, size_t errlen)
+{
+	int lock, fd;
+	struct stat st;
+	char *text;
+	cJSON *doc = NULL;
+
+	err[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	lock = lock_for(path, LOCK_SH);
+	if (fstat(fd, &st) < 0 || st.st_size > 64 * 1024 * 1024) {
+		snprintf(err, errlen, "%s is not a readable state file", path);
+		goto out;
+	}
+	text = xmalloc((size_t)st.st_size + 1);
+	if (read_all(fd, text, (size_t)st.st_size) < 0) {
+		snprintf(err, errlen, "cannot read %s", path);
+		free(text);
+		goto out;
+	}
+	text[st.st_size] = 0;
+	doc = cJSON_Parse(text);
+	free(text);
+	if (!doc || !cJSON_IsObject(doc) ||
+	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "pools"))) {
+		cJSON_Delete(doc);
+		doc = NULL;
+		snprintf(err, errlen, "state file %s is truncated or corrupt", path);
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	close(fd);
+	return doc;
+}

@@ -1,0 +1,30 @@
+/* state.h — the warmer's journal: live pool settings and runners.
+ *
+ * Promises: a write is all or nothing (flock, temporary file, fsync, rename;
+ * mode 0600); a read never crashes on a truncated or corrupt file, it says
+ * what is wrong.  The same JSON shape answers `flame pool ls --json`. */
+#ifndef FLAME_STATE_H
+#define FLAME_STATE_H
+
+#include "config.h"
+#include "warmer.h"
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#define STATE_VERSION 1
+
+/* Settings as JSON (durations in seconds) and back. */
+void state_add_settings(cJSON *obj, const struct pool_settings *ps);
+cJSON *state_settings_json(const struct pool_settings *ps);
+int state_settings_parse(const cJSON *obj, const char *name, struct pool_settings *ps);
+
+/* The whole picture: {"version", "warmer": {...}, "pools": [...]}. */
+cJSON *state_json(const struct pool *pools, int running, long warmer_pid);
+
+int state_write(const char *path, const cJSON *doc, char *err, size_t errlen);
+/* NULL with err[0] == 0 when the file does not exist; NULL with a reason when
+ * it is unreadable or corrupt. */
+cJSON *state_read(const char *path, char *err, size_t errlen);
+
+#endif

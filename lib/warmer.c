@@ -1,0 +1,1038 @@
+/* warmer.c — the warmer's event loop: callers, pools, runners, journal.
+ *
+ * One thread, one poll loop.  Callbacks from backends only mark things
+ * (lost runners, pools to schedule); the loop acts on the marks after each
+ * round, so nothing is freed while a backend still holds it. */
+#include "warmer.h"
+#include "backend.h"
+#include "duration.h"
+#include "paths.h"
+#include "sched.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STOP_GRACE_MS 10000
+#define BOOT_RETRY_MS 1000
+
+struct warmer {
+	int listen_fd, lock_fd;
+	char *sock_path, *state_path;
+	struct pool *pools;
+	struct caller *callers;
+	int64_t grace_ms, quiet_since, started;
+	int stopping, runners_stopped, dirty;
+	int64_t journal_due;
+};
+
+static struct warmer W;
+static volatile sig_atomic_t got_stop;
+
+/* Per-runner and per-pool marks set by callbacks, acted on by the loop. */
+struct lost_mark { struct runner *r; char why[160]; };
+static struct lost_mark lost[256];
+static int nlost;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	got_stop = 1;
+}
+
+void warmer_log(const char *fmt, ...)
+{
+	char buf[1200], ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
+	n = snprintf(buf, sizeof buf, "%s warmer[%d]: ", ts, (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	(void)!write(2, buf, (size_t)n);
+}
+
+const char *runner_state_name(enum runner_state s)
+{
+	static const char *names[] = { "booting", "ready", "draining", "stopping" };
+	return names[s];
+}
+
+/* ---- journal ---- */
+
+static void journal_now(void)
+{
+	char err[512];
+	cJSON *doc = state_json(W.pools, 1, (long)getpid());
+	if (state_write(W.state_path, doc, err, sizeof err) < 0)
+		warmer_log("warning: %s", err);
+	cJSON_Delete(doc);
+	W.dirty = 0;
+}
+
+static void journal_soon(void)
+{
+	if (!W.dirty)
+		W.journal_due = now_ms() + 500;
+	W.dirty = 1;
+}
+
+/* ---- replies to callers ---- */
+
+static void reply_text(struct caller *c, enum wire_type t, int code, const char *text)
+{
+	struct wbuf w;
+	if (c->fd < 0)
+		return;
+	wbuf_init(&w, t);
+	wbuf_u32(&w, (uint32_t)code);
+	wbuf_str(&w, text);
+	(void)wire_send(c->fd, &w);
+	wbuf_free(&w);
+}
+
+static void reply_error(struct caller *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply_error(struct caller *c, int code, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	reply_text(c, W_ERROR, code, text);
+}
+
+/* ---- callers ---- */
+
+static void job_request_free(struct job_request *j)
+{
+	strv_free(j->argv);
+	strv_free(j->env);
+	strv_free(j->put_names);
+	strv_free(j->get_patterns);
+	close_fds(j->fds, j->nfds);
+	memset(j, 0, sizeof *j);
+}
+
+static void unqueue(struct caller *c)
+{
+	struct pool *p = c->pool;
+	struct caller **pp;
+	for (pp = &p->qhead; *pp; pp = &(*pp)->qnext) {
+		if (*pp == c) {
+			*pp = c->qnext;
+			break;
+		}
+	}
+	p->qtail = NULL;
+	for (struct caller *q = p->qhead; q; q = q->qnext)
+		p->qtail = q;
+	c->qnext = NULL;
+	p->waiting--;
+}
+
+static void enqueue(struct caller *c, int at_head)
+{
+	struct pool *p = c->pool;
+	c->state = C_QUEUED;
+	if (at_head || !p->qhead) {
+		c->qnext = p->qhead;
+		p->qhead = c;
+		if (!p->qtail)
+			p->qtail = c;
+	} else {
+		p->qtail->qnext = c;
+		p->qtail = c;
+	}
+	p->waiting++;
+}
+
+static void caller_close(struct caller *c)
+{
+	if (c->fd >= 0) {
+		wire_conn_free(&c->conn);
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+/* Marks c finished; the loop frees it. */
+static void caller_finish(struct caller *c)
+{
+	if (c->state == C_QUEUED)
+		unqueue(c);
+	caller_close(c);
+	job_request_free(&c->job);
+	c->state = C_CONNECTED;
+	c->pool = NULL;
+	c->runner = NULL;
+}
+
+static void sweep_callers(void)
+{
+	struct caller **pp = &W.callers;
+	while (*pp) {
+		struct caller *c = *pp;
+		if (c->fd < 0 && c->state != C_ORPHANED && c->state != C_RUNNING) {
+			*pp = c->next;
+			job_request_free(&c->job);
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+/* ---- pools and runners ---- */
+
+static struct pool *pool_find(const char *name)
+{
+	for (struct pool *p = W.pools; p; p = p->next)
+		if (!strcmp(p->live.name, name))
+			return p;
+	return NULL;
+}
+
+static struct pool *pool_declare(const struct pool_settings *declared)
+{
+	struct pool *p = pool_find(declared->name);
+	if (!p) {
+		p = xcalloc(1, sizeof *p);
+		p->declared = p->live = *declared;
+		p->next = W.pools;
+		W.pools = p;
+		journal_now();
+		return p;
+	}
+	if (memcmp(&p->declared, declared, sizeof *declared) != 0) {
+		/* The config file changed: it wins over earlier `pool scale`s. */
+		warmer_log("pool '%s': configuration changed; applying it", declared->name);
+		p->declared = p->live = *declared;
+		journal_now();
+	}
+	return p;
+}
+
+static int count_runners(const struct pool *p, struct sched_view *v)
+{
+	int n = 0;
+	memset(v, 0, sizeof *v);
+	for (const struct runner *r = p->runners; r; r = r->next, n++) {
+		if (r->state == R_READY)
+			v->ready++;
+		else if (r->state == R_BOOTING)
+			v->booting++;
+		else
+			v->retiring++;
+	}
+	v->waiting = p->waiting;
+	v->min = p->live.min;
+	v->max = p->live.max;
+	v->max_concurrency = p->live.max_concurrency;
+	return n;
+}
+
+static void runner_id(struct pool *p, char *buf, size_t len)
+{
+	unsigned char rnd[3] = { 0 };
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		rnd[0] = (unsigned char)getpid();
+	snprintf(buf, len, "%s-%02x%02x%02x-%u", p->live.name, rnd[0], rnd[1], rnd[2], ++p->seq);
+}
+
+static void boot_runner(struct pool *p)
+{
+	struct runner *r = xcalloc(1, sizeof *r);
+	char err[512];
+
+	r->pool = p;
+	r->be = backend_find(p->live.backend);
+	r->fd = -1;
+	r->state = R_BOOTING;
+	r->created_wall = wall_ms();
+	r->boot_deadline = now_ms() + p->live.boot_ms;
+	runner_id(p, r->id, sizeof r->id);
+	r->next = p->runners;
+	p->runners = r;
+	journal_now(); /* journaled before the backend is asked for it */
+	if (!r->be || r->be->boot(r, err, sizeof err) < 0) {
+		warmer_log("pool '%s': cannot boot runner %s: %s", p->live.name, r->id,
+		           r->be ? err : "unknown backend");
+		warmer_on_lost(r, "it failed to boot");
+		p->boot_blocked_until = now_ms() + BOOT_RETRY_MS;
+		return;
+	}
+	warmer_log("pool '%s': booting runner %s", p->live.name, r->id);
+	journal_now();
+}
+
+static void stop_runner(struct runner *r)
+{
+	r->state = R_STOPPING;
+	r->stop_deadline = now_ms() + STOP_GRACE_MS;
+	r->be->stop(r);
+	journal_soon();
+}
+
+static void remove_runner(struct runner *r)
+{
+	struct runner **pp;
+	for (pp = &r->pool->runners; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	if (r->be)
+		r->be->destroy(r);
+	free(r);
+	journal_now();
+}
+
+void warmer_on_lost(struct runner *r, const char *why)
+{
+	for (int i = 0; i < nlost; i++)
+		if (lost[i].r == r)
+			return;
+	if (nlost == (int)(sizeof lost / sizeof lost[0]))
+		return; /* picked up again on the next round */
+	lost[nlost].r = r;
+	snprintf(lost[nlost].why, sizeof lost[nlost].why, "%s", why);
+	nlost++;
+}
+
+static void handle_lost(struct runner *r, const char *why)
+{
+	struct pool *p = r->pool;
+	for (struct caller *c = W.callers; c; c = c->next) {
+		if (c->runner != r)
+			continue;
+		reply_error(c, EXIT_FAILURE_FLAME,
+		            "runner %s of pool '%s' was lost while the job ran (%s); the job did not finish",
+		            r->id, p->live.name, why);
+		caller_finish(c);
+	}
+	if (r->state != R_STOPPING)
+		warmer_log("pool '%s': runner %s lost: %s", p->live.name, r->id, why);
+	else
+		warmer_log("pool '%s': runner %s stopped", p->live.name, r->id);
+	remove_runner(r);
+}
+
+void warmer_on_ready(struct runner *r)
+{
+	if (r->state != R_BOOTING)
+		return;
+	r->state = R_READY;
+	r->idle_since = now_ms();
+	warmer_log("pool '%s': runner %s ready", r->pool->live.name, r->id);
+	journal_now();
+}
+
+static struct caller *caller_of_job(struct runner *r, uint32_t job)
+{
+	for (struct caller *c = W.callers; c; c = c->next)
+		if (c->runner == r && c->job_id == job &&
+		    (c->state == C_RUNNING || c->state == C_ORPHANED))
+			return c;
+	return NULL;
+}
+
+void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t flags)
+{
+	struct caller *c = caller_of_job(r, job);
+	struct wbuf w;
+
+	if (!c)
+		return;
+	if (r->busy > 0 && --r->busy == 0)
+		r->idle_since = now_ms();
+	if (c->fd >= 0) {
+		wbuf_init(&w, W_DONE);
+		wbuf_i64(&w, status);
+		wbuf_i64(&w, flags);
+		(void)wire_send(c->fd, &w);
+		wbuf_free(&w);
+	}
+	c->state = C_CONNECTED;
+	caller_finish(c);
+	if (r->state == R_DRAINING && r->busy == 0)
+		stop_runner(r);
+	journal_soon();
+}
+
+static void send_started(struct caller *c, struct runner *r)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_STARTED);
+	wbuf_str(&w, r->id);
+	wbuf_u32(&w, c->job_id);
+	wbuf_i64(&w, now_ms() - c->queued_at);
+	(void)wire_send(c->fd, &w);
+	wbuf_free(&w);
+}
+
+static int dispatch(struct caller *c, struct runner *r)
+{
+	c->job_id = ++r->next_job;
+	if (r->be->start_job(r, c->job_id, &c->job) < 0) {
+		warmer_on_lost(r, "it did not take a job");
+		return -1;
+	}
+	close_fds(c->job.fds, c->job.nfds);
+	c->job.nfds = 0;
+	c->state = C_RUNNING;
+	c->runner = r;
+	r->busy++;
+	send_started(c, r);
+	journal_soon();
+	return 0;
+}
+
+static struct runner *pick_runner(struct pool *p)
+{
+	int busy[512], ready[512], n = 0;
+	struct runner *rs[512];
+	int i;
+	for (struct runner *r = p->runners; r && n < 512; r = r->next, n++) {
+		rs[n] = r;
+		busy[n] = r->busy;
+		ready[n] = r->state == R_READY;
+		for (int k = 0; k < nlost; k++)
+			if (lost[k].r == r)
+				ready[n] = 0;
+	}
+	i = sched_pick(busy, ready, n, p->live.max_concurrency);
+	return i < 0 ? NULL : rs[i];
+}
+
+/* Retires runners beyond max: idle ones stop now, busy ones drain. */
+static void trim_to_max(struct pool *p)
+{
+	struct sched_view v;
+	int excess;
+	count_runners(p, &v);
+	excess = sched_excess(&v);
+	for (struct runner *r = p->runners; r && excess > 0; r = r->next) {
+		if ((r->state == R_READY && r->busy == 0) || r->state == R_BOOTING) {
+			stop_runner(r);
+			excess--;
+		}
+	}
+	for (struct runner *r = p->runners; r && excess > 0; r = r->next) {
+		if (r->state == R_READY) {
+			r->state = R_DRAINING;
+			excess--;
+			journal_soon();
+		}
+	}
+}
+
+static void schedule(struct pool *p)
+{
+	struct sched_view v;
+	int boots;
+
+	while (p->qhead) {
+		struct runner *r = pick_runner(p);
+		struct caller *c = p->qhead;
+		if (!r)
+			break;
+		unqueue(c);
+		if (dispatch(c, r) < 0) {
+			enqueue(c, 1);
+			break;
+		}
+	}
+	trim_to_max(p);
+	if (W.stopping || now_ms() < p->boot_blocked_until)
+		return;
+	count_runners(p, &v);
+	boots = sched_boots_needed(&v);
+	while (boots-- > 0)
+		boot_runner(p);
+}
+
+/* ---- timers ---- */
+
+static void expire_callers(struct pool *p, int64_t now)
+{
+	struct caller *c = p->qhead;
+	while (c) {
+		struct caller *next = c->qnext;
+		if (now >= c->deadline) {
+			struct sched_view v;
+			char wait[32];
+			count_runners(p, &v);
+			duration_format(c->deadline - c->queued_at, wait, sizeof wait);
+			reply_error(c, EXIT_TEMPFAIL,
+			            "pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
+			            "all busy); raise the limit with 'flame pool scale %s --max N' or wait "
+			            "longer with --slot-timeout",
+			            p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
+			            p->live.max_concurrency, p->live.name);
+			caller_finish(c);
+		}
+		c = next;
+	}
+}
+
+static void check_runners(struct pool *p, int64_t now)
+{
+	struct sched_view v;
+	count_runners(p, &v);
+	for (struct runner *r = p->runners; r; r = r->next) {
+		if (r->state == R_BOOTING && now >= r->boot_deadline) {
+			char d[32];
+			duration_format(p->live.boot_ms, d, sizeof d);
+			warmer_log("pool '%s': runner %s did not boot within %s; destroying it", p->live.name,
+			           r->id, d);
+			warmer_on_lost(r, "it did not boot in time");
+			p->boot_blocked_until = now + BOOT_RETRY_MS;
+		} else if (r->state == R_STOPPING && now >= r->stop_deadline) {
+			warmer_on_lost(r, "it did not stop in time");
+		} else if (r->state == R_READY && r->busy == 0 && !p->qhead &&
+		           now - r->idle_since >= p->live.idle_ms && v.ready + v.booting > p->live.min) {
+			warmer_log("pool '%s': runner %s idle; stopping it", p->live.name, r->id);
+			stop_runner(r);
+			v.ready--;
+		}
+	}
+}
+
+static int64_t next_deadline(int64_t now)
+{
+	int64_t t = now + 1000;
+	for (struct pool *p = W.pools; p; p = p->next) {
+		for (struct caller *c = p->qhead; c; c = c->qnext)
+			if (c->deadline < t)
+				t = c->deadline;
+		for (struct runner *r = p->runners; r; r = r->next) {
+			int64_t d = r->state == R_BOOTING ? r->boot_deadline
+			          : r->state == R_STOPPING ? r->stop_deadline
+			          : r->state == R_READY && r->busy == 0 ? r->idle_since + p->live.idle_ms
+			          : t;
+			if (d < t)
+				t = d;
+		}
+		if (p->boot_blocked_until > now && p->boot_blocked_until < t)
+			t = p->boot_blocked_until;
+	}
+	if (W.dirty && W.journal_due < t)
+		t = W.journal_due;
+	return t < now ? now : t;
+}
+
+/* ---- requests ---- */
+
+static int read_settings(struct rbuf *r, struct pool_settings *ps)
+{
+	char *name = rbuf_str(r), *backend = rbuf_str(r);
+	int ok;
+	pool_settings_default(ps, pool_name_valid(name) ? name : "invalid");
+	snprintf(ps->backend, sizeof ps->backend, "%s", backend);
+	ps->min = (long)rbuf_i64(r);
+	ps->max = (long)rbuf_i64(r);
+	ps->max_concurrency = (long)rbuf_i64(r);
+	ps->idle_ms = rbuf_i64(r);
+	ps->boot_ms = rbuf_i64(r);
+	ps->slot_ms = rbuf_i64(r);
+	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 &&
+	     ps->max >= 1 && ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 &&
+	     ps->boot_ms > 0 && ps->slot_ms > 0;
+	free(name);
+	free(backend);
+	return ok ? 0 : -1;
+}
+
+static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
+{
+	struct pool_settings ps;
+	struct job_request *j = &c->job;
+	int64_t slot_override;
+	int need;
+
+	if (c->state != C_CONNECTED || read_settings(r, &ps) < 0) {
+		close_fds(fds, nfds);
+		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
+		caller_finish(c);
+		return;
+	}
+	slot_override = rbuf_i64(r);
+	j->timeout_ms = rbuf_i64(r);
+	j->argv = rbuf_strv(r, 1 << 20);
+	j->env = rbuf_strv(r, 1 << 16);
+	j->put_names = rbuf_strv(r, WIRE_MAX_FDS);
+	j->get_patterns = rbuf_strv(r, 4096);
+	j->has_getdir = rbuf_u32(r) ? 1 : 0;
+	memcpy(j->fds, fds, sizeof(int) * nfds);
+	j->nfds = nfds;
+	need = 3 + j->has_getdir + (int)strv_len(j->put_names);
+	if (r->bad || !j->argv[0] || nfds != need) {
+		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
+		caller_finish(c);
+		return;
+	}
+	if (W.stopping) {
+		reply_error(c, EXIT_FAILURE_FLAME, "the warmer is stopping; run the command again");
+		caller_finish(c);
+		return;
+	}
+	c->pool = pool_declare(&ps);
+	c->queued_at = now_ms();
+	c->deadline = c->queued_at + (slot_override > 0 ? slot_override : c->pool->live.slot_ms);
+	enqueue(c, 0);
+	schedule(c->pool);
+}
+
+static void on_scale(struct caller *c, struct rbuf *r)
+{
+	struct pool_settings ps, next;
+	int64_t min, max, mc;
+	struct pool *p;
+
+	if (read_settings(r, &ps) < 0) {
+		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
+		return;
+	}
+	min = rbuf_i64(r);
+	max = rbuf_i64(r);
+	mc = rbuf_i64(r);
+	p = pool_declare(&ps);
+	next = p->live;
+	if (min >= 0)
+		next.min = (long)min;
+	if (max >= 0)
+		next.max = (long)max;
+	if (mc >= 0)
+		next.max_concurrency = (long)mc;
+	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.min > next.max) {
+		reply_error(c, EXIT_USAGE,
+		            "pool '%s': min %ld would be above max %ld; give both, e.g. --min %ld --max %ld",
+		            p->live.name, next.min, next.max, next.min, next.min);
+		return;
+	}
+	p->live = next;
+	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld", p->live.name,
+	           p->live.min, p->live.max, p->live.max_concurrency);
+	journal_now();
+	schedule(p);
+	{
+		char text[256];
+		snprintf(text, sizeof text, "pool '%s': min %ld, max %ld, max_concurrency %ld", p->live.name,
+		         p->live.min, p->live.max, p->live.max_concurrency);
+		reply_text(c, W_REPLY, 0, text);
+	}
+}
+
+static void on_status(struct caller *c)
+{
+	int np = 0, nr = 0, running = 0, waiting = 0;
+	char text[1024];
+	for (struct pool *p = W.pools; p; p = p->next, np++) {
+		waiting += p->waiting;
+		for (struct runner *r = p->runners; r; r = r->next, nr++)
+			running += r->busy;
+	}
+	snprintf(text, sizeof text,
+	         "warmer: running, pid %d, up %llds%s\npools: %d, runners: %d, jobs running: %d, callers waiting: %d\nsocket: %s\nstate: %s",
+	         (int)getpid(), (long long)((now_ms() - W.started) / 1000), W.stopping ? " (stopping)" : "",
+	         np, nr, running, waiting, W.sock_path, W.state_path);
+	reply_text(c, W_REPLY, 0, text);
+}
+
+static void begin_stop(const char *why)
+{
+	if (W.stopping)
+		return;
+	W.stopping = 1;
+	warmer_log("stopping (%s)", why);
+	for (struct pool *p = W.pools; p; p = p->next)
+		while (p->qhead) {
+			struct caller *c = p->qhead;
+			reply_error(c, EXIT_FAILURE_FLAME, "the warmer was stopped before a slot in pool '%s' was free",
+			            p->live.name);
+			caller_finish(c);
+		}
+}
+
+static void on_caller_frame(struct caller *c, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	if (type == W_RUN) {
+		on_run(c, r, fds, nfds);
+		return;
+	}
+	close_fds(fds, nfds);
+	if (type == W_SIGNAL) {
+		uint32_t sig = rbuf_u32(r);
+		if (c->state == C_RUNNING && sig > 0 && sig < 65)
+			c->runner->be->signal_job(c->runner, c->job_id, (int)sig);
+	} else if (type == W_LS) {
+		cJSON *doc = state_json(W.pools, 1, (long)getpid());
+		char *text = cJSON_PrintUnformatted(doc);
+		reply_text(c, W_REPLY, 0, text ? text : "{}");
+		free(text);
+		cJSON_Delete(doc);
+	} else if (type == W_SCALE) {
+		on_scale(c, r);
+	} else if (type == W_STATUS) {
+		on_status(c);
+	} else if (type == W_STOP) {
+		begin_stop("asked by flame warmer stop");
+		reply_text(c, W_REPLY, 0, "warmer: stopping; running jobs finish first");
+	}
+}
+
+static void caller_gone(struct caller *c)
+{
+	caller_close(c);
+	if (c->state == C_QUEUED) {
+		caller_finish(c);
+	} else if (c->state == C_RUNNING) {
+		/* Its slot frees when the runner confirms the job is dead. */
+		c->state = C_ORPHANED;
+		c->runner->be->cancel_job(c->runner, c->job_id);
+	}
+}
+
+static void on_caller_readable(struct caller *c)
+{
+	uint8_t type;
+	struct rbuf r = { 0 };
+	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&c->conn);
+
+	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
+		caller_gone(c);
+		return;
+	}
+	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1)
+		on_caller_frame(c, type, &r, fds, nfds);
+	if (c->fd >= 0 && rc < 0)
+		caller_gone(c);
+}
+
+static void accept_caller(void)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct caller *c;
+	int fd = accept4(W.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	c = xcalloc(1, sizeof *c);
+	c->fd = fd;
+	wire_conn_init(&c->conn, fd);
+	c->state = C_CONNECTED;
+	c->next = W.callers;
+	W.callers = c;
+}
+
+/* ---- start-up ---- */
+
+static void keep_only_runner_env(void)
+{
+	static const char *keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME",
+	                              "SHELL", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_STATE_HOME",
+	                              "XDG_CONFIG_HOME", "FLAME_WARMER_GRACE", NULL };
+	char *saved[16] = { 0 };
+	for (int i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+		saved[i] = v ? xstrdup(v) : NULL;
+	}
+	clearenv();
+	for (int i = 0; keep[i]; i++) {
+		if (saved[i])
+			setenv(keep[i], saved[i], 1);
+		free(saved[i]);
+	}
+}
+
+static void recover(void)
+{
+	char err[512];
+	cJSON *doc = state_read(W.state_path, err, sizeof err), *p;
+	int pools = 0, strays = 0;
+
+	if (!doc) {
+		if (err[0])
+			warmer_log("warning: %s; rebuilding it from what the backends report", err);
+		return;
+	}
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name"), *r;
+		struct pool_settings live, declared;
+		struct pool *pool;
+		if (!cJSON_IsString(name) || state_settings_parse(p, name->valuestring, &live) < 0 ||
+		    state_settings_parse(cJSON_GetObjectItemCaseSensitive(p, "declared"), name->valuestring,
+		                         &declared) < 0 || !backend_find(live.backend) || pool_find(live.name)) {
+			warmer_log("warning: state file %s has an unreadable pool entry; skipped it", W.state_path);
+			continue;
+		}
+		pool = pool_declare(&declared);
+		pool->live = live;
+		pools++;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(r, "pid");
+			if (cJSON_IsString(id) && cJSON_IsNumber(pid)) {
+				backend_find(live.backend)->reap_stray(id->valuestring, (long)pid->valuedouble);
+				strays++;
+			}
+		}
+	}
+	cJSON_Delete(doc);
+	warmer_log("read the journal back: %d pools, %d runners of the previous warmer cleaned up", pools,
+	           strays);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		warmer_log("socket path %s is too long; set XDG_RUNTIME_DIR to a shorter directory", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 512) < 0) {
+		warmer_log("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int setup(void)
+{
+	char err[512];
+	char *run = paths_runtime_dir(err, sizeof err), *state, *lock;
+	const char *grace = getenv("FLAME_WARMER_GRACE");
+
+	if (!run || !(state = paths_state_dir(err, sizeof err))) {
+		free(run);
+		warmer_log("%s", err);
+		return -1;
+	}
+	lock = xasprintf("%s/warmer.lock", run);
+	W.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (W.lock_fd < 0 || flock(W.lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		free(run);
+		free(state);
+		return 1; /* another warmer runs: nothing to do */
+	}
+	W.sock_path = xasprintf("%s/warmer.sock", run);
+	W.state_path = xasprintf("%s/state.json", state);
+	free(run);
+	free(state);
+	W.grace_ms = 60000;
+	if (grace && duration_parse(grace, &W.grace_ms) < 0)
+		W.grace_ms = 60000;
+	W.started = now_ms();
+	recover();
+	journal_now();
+	W.listen_fd = listen_on(W.sock_path);
+	return W.listen_fd < 0 ? -1 : 0;
+}
+
+/* ---- the loop ---- */
+
+static void after_round(void)
+{
+	int64_t now = now_ms();
+	while (nlost > 0) {
+		struct lost_mark m = lost[--nlost];
+		handle_lost(m.r, m.why);
+	}
+	sweep_callers();
+	for (struct pool *p = W.pools; p; p = p->next) {
+		expire_callers(p, now);
+		check_runners(p, now);
+		while (nlost > 0) {
+			struct lost_mark m = lost[--nlost];
+			handle_lost(m.r, m.why);
+		}
+		schedule(p);
+	}
+	sweep_callers();
+	if (W.dirty && now >= W.journal_due)
+		journal_now();
+}
+
+static int anything_alive(int *running)
+{
+	int alive = 0;
+	*running = 0;
+	for (struct caller *c = W.callers; c; c = c->next) {
+		alive = 1;
+		if (c->state == C_RUNNING || c->state == C_ORPHANED)
+			(*running)++;
+	}
+	for (struct pool *p = W.pools; p; p = p->next)
+		if (p->runners)
+			alive = 1;
+	return alive;
+}
+
+static int should_exit(int64_t now)
+{
+	int running, alive = anything_alive(&running);
+	if (got_stop)
+		begin_stop("signal");
+	if (W.stopping && !running && !W.runners_stopped) {
+		W.runners_stopped = 1;
+		for (struct pool *p = W.pools; p; p = p->next)
+			for (struct runner *r = p->runners; r; r = r->next)
+				if (r->state != R_STOPPING)
+					stop_runner(r);
+	}
+	if (alive) {
+		W.quiet_since = now;
+		return 0;
+	}
+	if (W.stopping)
+		return 1;
+	return now - W.quiet_since >= W.grace_ms;
+}
+
+static void loop(void)
+{
+	struct pollfd *pfd = NULL;
+	void **who = NULL;
+	size_t cap = 0;
+
+	W.quiet_since = now_ms();
+	while (!should_exit(now_ms())) {
+		size_t n = 1;
+		int64_t now = now_ms(), wait;
+		for (struct caller *c = W.callers; c; c = c->next)
+			n++;
+		for (struct pool *p = W.pools; p; p = p->next)
+			for (struct runner *r = p->runners; r; r = r->next)
+				n++;
+		if (n > cap) {
+			cap = n * 2;
+			pfd = xrealloc(pfd, cap * sizeof *pfd);
+			who = xrealloc(who, cap * sizeof *who);
+		}
+		n = 0;
+		pfd[n].fd = W.stopping ? -1 : W.listen_fd;
+		pfd[n].events = POLLIN;
+		who[n++] = NULL;
+		for (struct caller *c = W.callers; c; c = c->next) {
+			pfd[n].fd = c->fd;
+			pfd[n].events = POLLIN;
+			who[n++] = c;
+		}
+		{
+			size_t first_runner = n;
+			for (struct pool *p = W.pools; p; p = p->next)
+				for (struct runner *r = p->runners; r; r = r->next) {
+					pfd[n].fd = r->fd;
+					pfd[n].events = POLLIN;
+					who[n++] = r;
+				}
+			wait = next_deadline(now) - now;
+			if (poll(pfd, n, (int)(wait > 1000 ? 1000 : wait)) < 0 && errno != EINTR)
+				break;
+			if (pfd[0].revents & POLLIN)
+				accept_caller();
+			for (size_t i = 1; i < first_runner; i++)
+				if (pfd[i].revents && ((struct caller *)who[i])->fd == pfd[i].fd)
+					on_caller_readable(who[i]);
+			for (size_t i = first_runner; i < n; i++)
+				if (pfd[i].revents && pfd[i].fd >= 0) {
+					struct runner *r = who[i];
+					int gone = 0;
+					for (int k = 0; k < nlost; k++)
+						gone |= lost[k].r == r;
+					if (!gone)
+						r->be->readable(r);
+				}
+		}
+		after_round();
+	}
+	free(pfd);
+	free(who);
+}
+
+static void teardown(void)
+{
+	for (struct caller *c = W.callers; c; c = c->next) {
+		caller_close(c);
+		job_request_free(&c->job);
+	}
+	while (W.callers) {
+		struct caller *c = W.callers;
+		W.callers = c->next;
+		free(c);
+	}
+	for (struct pool *p = W.pools; p; p = p->next)
+		while (p->runners)
+			remove_runner(p->runners);
+	journal_now(); /* pools and their live settings outlive this warmer */
+	while (W.pools) {
+		struct pool *p = W.pools;
+		W.pools = p->next;
+		free(p);
+	}
+	unlink(W.sock_path);
+	close(W.listen_fd);
+	close(W.lock_fd);
+	free(W.sock_path);
+	free(W.state_path);
+}
+
+int warmer_main(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	int rc;
+
+	keep_only_runner_env();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	memset(&W, 0, sizeof W);
+	W.listen_fd = W.lock_fd = -1;
+	rc = setup();
+	if (rc != 0) {
+		if (W.lock_fd >= 0)
+			close(W.lock_fd);
+		free(W.sock_path);
+		free(W.state_path);
+		return rc < 0 ? EXIT_FAILURE_FLAME : 0;
+	}
+	warmer_log("started; listening on %s", W.sock_path);
+	loop();
+	warmer_log("exiting");
+	teardown();
+	return 0;
+}

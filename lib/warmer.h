@@ -1,0 +1,81 @@
+/* warmer.h — the per-user warmer: it owns every pool, its runners and the
+ * FIFO queue of callers waiting for a slot.  Backends see runners through
+ * this model and report back through the warmer_on_* callbacks. */
+#ifndef FLAME_WARMER_H
+#define FLAME_WARMER_H
+
+#include "config.h"
+#include "wire.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum runner_state { R_BOOTING, R_READY, R_DRAINING, R_STOPPING };
+
+struct pool;
+struct backend;
+
+struct runner {
+	struct pool *pool;
+	const struct backend *be;
+	char id[96];
+	enum runner_state state;
+	int busy;
+	int64_t created_wall;
+	int64_t idle_since;     /* monotonic ms; valid when busy == 0 */
+	int64_t boot_deadline;  /* monotonic ms while booting */
+	int64_t stop_deadline;  /* monotonic ms while stopping */
+	uint32_t next_job;
+	/* backend-owned */
+	int fd;
+	pid_t pid;
+	struct wire_conn conn;
+	struct runner *next;
+};
+
+enum caller_state { C_CONNECTED, C_QUEUED, C_RUNNING, C_ORPHANED };
+
+struct job_request {
+	char **argv, **env, **put_names, **get_patterns;
+	int has_getdir;
+	int64_t timeout_ms, slot_ms;
+	int fds[WIRE_MAX_FDS];   /* stdin, stdout, stderr, [getdir], puts... */
+	int nfds;
+};
+
+struct caller {
+	int fd;                  /* -1 once the caller has gone */
+	struct wire_conn conn;
+	enum caller_state state;
+	struct pool *pool;
+	struct runner *runner;
+	uint32_t job_id;
+	int64_t queued_at, deadline;
+	struct job_request job;
+	struct caller *next;     /* all callers */
+	struct caller *qnext;    /* the pool's queue */
+};
+
+struct pool {
+	struct pool_settings declared; /* as the config file said */
+	struct pool_settings live;     /* what runs now (pool scale changes it) */
+	struct runner *runners;
+	struct caller *qhead, *qtail;
+	int waiting;
+	unsigned seq;                  /* for runner ids */
+	int64_t boot_blocked_until;    /* debounce after a failed boot */
+	struct pool *next;
+};
+
+/* Backends call these. */
+void warmer_on_ready(struct runner *r);
+void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t flags);
+void warmer_on_lost(struct runner *r, const char *why);
+void warmer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs the warmer in this process until it decides to exit; returns the exit status. */
+int warmer_main(void);
+
+const char *runner_state_name(enum runner_state s);
+
+#endif

@@ -1,0 +1,96 @@
+/* wire.h — the framing flame's processes speak over Unix sockets and pipes.
+ *
+ * A frame is: u32 length (of everything after these 4 bytes, little endian),
+ * u8 type, u8 number of file descriptors it carries, then a payload of u32,
+ * i64 and length-prefixed byte strings.  Descriptors travel by SCM_RIGHTS with
+ * the frame's first byte.  Strings are byte-exact: nothing is quoted, so an
+ * argument vector arrives as it was sent.  Readers never trust a length: a
+ * frame that overruns its payload marks the reader bad. */
+#ifndef FLAME_WIRE_H
+#define FLAME_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_MAX_FRAME (64u << 20)
+#define WIRE_MAX_FDS 64
+
+enum wire_type {
+	/* CLI -> warmer */
+	W_RUN = 1, W_SIGNAL, W_LS, W_SCALE, W_STATUS, W_STOP,
+	/* warmer -> CLI */
+	W_STARTED = 20, W_DONE, W_ERROR, W_REPLY,
+	/* warmer -> runner agent */
+	W_JOB = 40, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP,
+	/* runner agent -> warmer; job wrapper -> agent */
+	W_READY = 60, W_JOB_PGID, W_JOB_DONE
+};
+
+/* Flags on a finished job (W_DONE, W_JOB_DONE). */
+enum {
+	JOB_TIMED_OUT = 1,
+	JOB_GET_FAILED = 2,
+	JOB_SETUP_FAILED = 4,
+	JOB_RUNNER_LOST = 8
+};
+
+struct wbuf {
+	unsigned char *p;
+	size_t len, cap;
+	int fds[WIRE_MAX_FDS];
+	int nfds;
+};
+
+void wbuf_init(struct wbuf *b, enum wire_type type);
+void wbuf_u32(struct wbuf *b, uint32_t v);
+void wbuf_i64(struct wbuf *b, int64_t v);
+void wbuf_bytes(struct wbuf *b, const void *p, size_t n);
+void wbuf_str(struct wbuf *b, const char *s);       /* NULL is sent as "" */
+void wbuf_strv(struct wbuf *b, char *const *v);     /* count, then each string */
+void wbuf_fd(struct wbuf *b, int fd);               /* attach a descriptor */
+void wbuf_free(struct wbuf *b);
+
+struct rbuf {
+	const unsigned char *p;
+	size_t len, off;
+	int bad;
+};
+
+uint32_t rbuf_u32(struct rbuf *r);
+int64_t rbuf_i64(struct rbuf *r);
+/* A malloc'd NUL-terminated copy; strings holding NUL bytes mark r bad. */
+char *rbuf_str(struct rbuf *r);
+/* A malloc'd NULL-terminated vector of at most max strings. */
+char **rbuf_strv(struct rbuf *r, size_t max);
+
+/* Sends the frame and its descriptors; blocks until all is written.
+ * 0 on success, -1 with errno on failure (EPIPE when the peer is gone). */
+int wire_send(int sock, struct wbuf *b);
+
+/* Incremental reader for one socket: collects bytes and descriptors. */
+struct wire_conn {
+	int fd;
+	unsigned char *buf;
+	size_t len, cap;
+	int fds[WIRE_MAX_FDS * 4];
+	int nfds;
+	size_t drop; /* bytes of the frame handed out last, dropped on the next call */
+};
+
+void wire_conn_init(struct wire_conn *c, int fd);
+/* Reads what is available (one recvmsg).  >0 bytes read, 0 on EOF, -1 on
+ * error; errno EAGAIN when nothing was there. */
+int wire_conn_fill(struct wire_conn *c);
+/* Takes the next complete frame: 1 and type/payload/fds filled (payload valid
+ * until the next call), 0 when incomplete, -1 when the stream is corrupt. */
+int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload,
+                   int *fds, int *nfds);
+/* Reads until one whole frame has arrived (blocking socket); same returns as
+ * wire_conn_next, with 0 meaning EOF. */
+int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload,
+                   int *fds, int *nfds);
+void wire_conn_free(struct wire_conn *c);   /* closes undelivered descriptors, not c->fd */
+
+void close_fds(int *fds, int n);
+
+#endif
