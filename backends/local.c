@@ -32,7 +32,7 @@ static void __attribute__((noreturn)) exec_agent(struct runner *r, int fd, const
 	snprintf(idle, sizeof idle, "%lld",
 	         (long long)(r->pool->live.idle_ms + AGENT_FAILSAFE_EXTRA_MS));
 	execl("/proc/self/exe", "flame", "agent", "local", "--fd", fdarg, "--runner", r->id,
-	      "--root", root, "--idle-ms", idle, (char *)NULL);
+	      "--root", root, "--idle-ms", idle, "--pool", r->pool->live.name, (char *)NULL);
 	_exit(EXIT_FAILURE_FLAME);
 }
 

@@ -35,7 +35,7 @@ struct agent_job {
 
 struct agent {
 	struct wire_conn warmer;
-	char *runner, *root;
+	char *runner, *root, *pool;
 	int64_t idle_ms, idle_since;
 	int stopping;
 	int64_t stop_deadline;
@@ -134,6 +134,11 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 		free_spec(&spec);
 		close_fds(fds, nfds);
 		return;
+	}
+	{
+		char **env = job_environment(spec.env, a->pool, a->runner, spec.id);
+		strv_free(spec.env);
+		spec.env = env;
 	}
 	scratch = xasprintf("%s/job-%u", a->root, spec.id);
 	spec.scratch = scratch;
@@ -286,6 +291,7 @@ static int agent_local(int argc, char **argv)
 		{ "runner", required_argument, NULL, 'r' },
 		{ "root", required_argument, NULL, 'd' },
 		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "pool", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct agent a;
@@ -295,6 +301,7 @@ static int agent_local(int argc, char **argv)
 	char err[512];
 
 	memset(&a, 0, sizeof a);
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'f' && parse_long(optarg, 3, 1 << 20, &fd) == 0)
 			continue;
@@ -302,6 +309,8 @@ static int agent_local(int argc, char **argv)
 			a.runner = optarg;
 		else if (c == 'd')
 			a.root = optarg;
+		else if (c == 'p')
+			a.pool = optarg;
 		else if (c == 'i' && parse_long(optarg, 1, 1L << 40, &idle) == 0)
 			continue;
 		else {
@@ -309,8 +318,8 @@ static int agent_local(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (fd < 0 || !a.runner || !a.root) {
-		msg("agent: --fd, --runner and --root are required; the agent is started by the warmer");
+	if (fd < 0 || !a.runner || !a.root || !a.pool) {
+		msg("agent: --fd, --runner, --root and --pool are required; the agent is started by the warmer");
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -36,6 +36,50 @@ int job_exit_code(int wait_status, uint32_t flags)
 	return code;
 }
 
+static void env_set(char ***env, size_t *n, const char *assignment)
+{
+	size_t key = strcspn(assignment, "=");
+	for (size_t i = 0; i < *n; i++)
+		if (!strncmp((*env)[i], assignment, key) && (*env)[i][key] == '=') {
+			free((*env)[i]);
+			(*env)[i] = xstrdup(assignment);
+			return;
+		}
+	*env = xrealloc(*env, (*n + 2) * sizeof **env);
+	(*env)[(*n)++] = xstrdup(assignment);
+	(*env)[*n] = NULL;
+}
+
+char **job_environment(char *const *assigned, const char *pool, const char *runner, uint32_t id)
+{
+	static const char *base[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL" };
+	char **env = xcalloc(1, sizeof *env);
+	size_t n = 0;
+	char *s;
+
+	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+		const char *v = getenv(base[i]);
+		if (!v)
+			continue;
+		s = xasprintf("%s=%s", base[i], v);
+		env_set(&env, &n, s);
+		free(s);
+	}
+	s = xasprintf("FLAME_POOL=%s", pool);
+	env_set(&env, &n, s);
+	free(s);
+	s = xasprintf("FLAME_RUNNER=%s", runner);
+	env_set(&env, &n, s);
+	free(s);
+	s = xasprintf("FLAME_JOB=%u", id);
+	env_set(&env, &n, s);
+	free(s);
+	for (size_t i = 0; assigned && assigned[i]; i++)
+		if (strchr(assigned[i], '=') && assigned[i][0] != '=')
+			env_set(&env, &n, assigned[i]);
+	return env;
+}
+
 static void report_frame(int fd, enum wire_type t, int64_t a, int64_t b)
 {
 	struct wbuf w;

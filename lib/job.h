@@ -30,6 +30,11 @@ struct job_spec {
 /* Never returns: exits the wrapper process when the job is over. */
 void job_run(const struct job_spec *spec, int report_fd) __attribute__((noreturn));
 
+/* The job's whole environment: PATH, HOME, LANG, LC_ALL, TZ, USER, LOGNAME
+ * and SHELL from this (the runner's) environment, FLAME_POOL, FLAME_RUNNER
+ * and FLAME_JOB, then the caller's --env assignments, which win. */
+char **job_environment(char *const *assigned, const char *pool, const char *runner, uint32_t id);
+
 /* The exit status `flame run` reports for a finished job. */
 int job_exit_code(int wait_status, uint32_t flags);
 

@@ -891,7 +891,9 @@ static int anything_alive(int *running)
 	int alive = 0;
 	*running = 0;
 	for (struct caller *c = W.callers; c; c = c->next) {
-		alive = 1;
+		/* a connection that only asked for status does not keep us up */
+		if (c->state != C_CONNECTED)
+			alive = 1;
 		if (c->state == C_RUNNING || c->state == C_ORPHANED)
 			(*running)++;
 	}

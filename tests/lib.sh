@@ -212,7 +212,8 @@ less_than () {
 # SECONDS (default 10) have passed (1).
 wait_for () {
 	local cond=$1 secs=${2:-10} deadline
-	deadline=$(awk -v n="${EPOCHREALTIME/./}" -v s="$secs" 'BEGIN { printf "%d\n", n + s * 1000000 }')
+	# bash arithmetic is 64-bit; (mawk's printf %d is not)
+	deadline=$(( ${EPOCHREALTIME/./} + $(awk -v s="$secs" 'BEGIN { printf "%.0f\n", s * 1000000 }') ))
 	while :; do
 		if eval "$cond" >/dev/null 2>&1 9>&1; then
 			return 0
@@ -424,16 +425,20 @@ test_expect_success () {
 		_bail "test_expect_success needs 2 arguments (got $#): $*"
 	fi
 	test_count=$((test_count + 1))
-	local out="$TEST_ROOT/out/$test_count" marker="$TEST_ROOT/out/$test_count.timeout" rc=0
-	(
-		exec 9>&2
-		# double fork: the watchdog must not be a child "wait" would wait for
-		_test_pid=$BASHPID
-		(_watchdog "$_test_pid" "$TEST_TIMEOUT" "$marker" &)
-		cd "$WORK"
-		set -e
-		eval "$2"
-	) >"$out" 2>&1 </dev/null || rc=$?
+	local out="$TEST_ROOT/out/$test_count" marker="$TEST_ROOT/out/$test_count.timeout" rc
+	# Not in an if/||/&& context: set -e would be ignored inside the subshell.
+	{
+		(
+			exec 9>&2
+			# double fork: the watchdog must not be a child "wait" would wait for
+			_test_pid=$BASHPID
+			(_watchdog "$_test_pid" "$TEST_TIMEOUT" "$marker" &)
+			cd "$WORK"
+			set -e
+			eval "$2"
+		) >"$out" 2>&1 </dev/null
+	} 2>/dev/null
+	rc=$?
 	if [ -e "$marker" ]; then
 		echo "(killed: the test took longer than ${TEST_TIMEOUT}s)" >>"$out"
 		[ "$rc" -ne 0 ] || rc=1

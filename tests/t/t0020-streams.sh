@@ -73,10 +73,10 @@ line5" "$rest"
 '
 
 test_expect_success 'a job reading stdin interactively gets lines as they are written' '
-	mkfifo in
-	"$FLAME" run --sh "read a; echo got-\$a; read b; echo got-\$b" <in >out &
+	mkfifo infifo
+	"$FLAME" run --sh "read a; echo got-\$a; read b; echo got-\$b" <infifo >out &
 	pid=$!
-	exec 7>in
+	exec 7>infifo
 	echo one >&7
 	wait_for "grep -qx got-one out" 20
 	not grep -q got-two out

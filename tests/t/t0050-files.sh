@@ -79,7 +79,7 @@ test_expect_success '--get of a symlink pointing inside the scratch dir fetches 
 '
 
 for pat in '../x' '/etc/passwd' 'a/../../x' '..' 'sub/../../x' "$SENTINEL/target"; do
-	test_expect_success "--get '$pat' is refused before the run (125, one flame: line)" '
+	test_expect_success "--get '${pat/#"$SENTINEL"/\$SENTINEL}' is refused before the run (125, one flame: line)" '
 		mkdir -p gr
 		rm -f "$WORK/ran"
 		test_status 125 "$FLAME" run --get "$pat" --get-dir gr --sh "touch \"$WORK/ran\"" 2>err

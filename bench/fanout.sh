@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench/fanout.sh - 1000 `true` jobs through `xargs -P 8 flame run` against
+# GNU parallel -j8.
+#
+# Goal (issue): flame at least 5x GNU parallel's jobs per second.
+#
+# How: after one `flame run -- true` (so the default pool, max 4 runners x
+# max_concurrency 4 = 16 slots, has a ready runner), ROUNDS rounds of
+#   A:  seq 1000 | xargs -P 8 -I{} "$FLAME" run -- true
+#   B:  seq 1000 | parallel --will-cite -j8 true
+# each timed by bash (EPOCHREALTIME around the pipeline), interleaved with the
+# order flipped every round (A B, B A, ...); the figure is 1000 / median time
+# in jobs per second, and the ratio is of the two medians.  The median of the
+# per-round ratios is printed too, as a cross-check less sensitive to drift.
+#
+# Environment: FANOUT_ROUNDS (default 10), FANOUT_JOBS (default 1000),
+# FANOUT_P (default 8).
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need parallel xargs
+
+ROUNDS=${FANOUT_ROUNDS:-10}
+JOBS=${FANOUT_JOBS:-1000}
+P=${FANOUT_P:-8}
+
+warm_pool
+
+run_a () {
+	local t0 t1
+	t0=$(now_us)
+	seq "$JOBS" | xargs -P "$P" -I{} "$FLAME" run -- true || bench_die "xargs flame run failed: ${PIPESTATUS[*]}"
+	t1=$(now_us)
+	echo $((t1 - t0))
+}
+run_b () {
+	local t0 t1
+	t0=$(now_us)
+	seq "$JOBS" | parallel --will-cite -j"$P" true || bench_die "parallel failed: ${PIPESTATUS[*]}"
+	t1=$(now_us)
+	echo $((t1 - t0))
+}
+
+: >"$OUT/a" && : >"$OUT/b" && : >"$OUT/ratios"
+bench_log "$ROUNDS rounds of $JOBS jobs, xargs -P $P flame run and parallel -j$P interleaved"
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then
+		a=$(run_a) && b=$(run_b)
+	else
+		b=$(run_b) && a=$(run_a)
+	fi
+	if [ -z "$a" ] || [ -z "$b" ]; then bench_die "round $r failed"; fi
+	echo "$a" >>"$OUT/a"
+	echo "$b" >>"$OUT/b"
+	calc "$b / $a" >>"$OUT/ratios"
+	bench_log "round $r: flame $(calc "$JOBS * 1e6 / $a") jobs/s, parallel $(calc "$JOBS * 1e6 / $b") jobs/s"
+done
+
+a_us=$(median <"$OUT/a")
+b_us=$(median <"$OUT/b")
+a_jps=$(calc "$JOBS * 1e6 / $a_us")
+b_jps=$(calc "$JOBS * 1e6 / $b_us")
+paired=$(median <"$OUT/ratios")
+ratio=$(calc "$a_jps / $b_jps")
+read -r a_lo a_hi < <(minmax <"$OUT/a")
+read -r b_lo b_hi < <(minmax <"$OUT/b")
+
+echo "fanout: xargs -P $P flame run  median $(fmt "$a_jps" 0) jobs/s (range $(fmt "$(calc "$JOBS * 1e6 / $a_hi")" 0)-$(fmt "$(calc "$JOBS * 1e6 / $a_lo")" 0)), $ROUNDS runs of $JOBS jobs"
+echo "fanout: parallel -j$P           median $(fmt "$b_jps" 0) jobs/s (range $(fmt "$(calc "$JOBS * 1e6 / $b_hi")" 0)-$(fmt "$(calc "$JOBS * 1e6 / $b_lo")" 0)), $ROUNDS runs of $JOBS jobs"
+echo "fanout: ratio flame/parallel   $(fmt "$ratio" 2) (median of per-round ratios: $(fmt "$paired" 2))"
+result "fanout: $JOBS x true, -P $P" "$(fmt "$a_jps" 0)" jobs/s \
+	"parallel -j$P" "$(fmt "$b_jps" 0)" "$(fmt "$ratio" 2)x" \
+	'>= 5x parallel' "$(met "$ratio >= 5")"
