@@ -8,8 +8,9 @@
 # exits non-zero, a tool missing).
 #
 # What sourcing does:
-#   - finds the repository ($SRC_ROOT) and the binary ($FLAME = $SRC_ROOT/flame),
-#     running `make` if the binary is missing;
+#   - finds the repository ($SRC_ROOT), runs `make` if ./flame is missing, and
+#     sets $FLAME to a copy of it (FLAME_BENCH_BIN if set, else a copy in the
+#     root), so that a rebuild during the run does not break or change it;
 #   - creates a private root ($BENCH_ROOT, mktemp -d) holding XDG_RUNTIME_DIR,
 #     XDG_STATE_HOME, XDG_CONFIG_HOME, TMPDIR and a work directory ($WORK) with a
 #     flame.json, and cd's there, so the warmer, its socket, state and runners are
@@ -21,6 +22,7 @@
 #   BENCH_RESULTS  if set, result rows are appended there (tab-separated) for
 #                  bench/run-all.sh's summary table.
 #   BENCH_KEEP=1   keep $BENCH_ROOT at exit.
+#   FLAME_BENCH_BIN  the flame binary to measure (run-all.sh sets it to a copy).
 
 set -u
 set -o pipefail
@@ -30,7 +32,6 @@ export LC_ALL=C
 BENCH_NAME=$(basename "$0" .sh)
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P) || exit 1
 SRC_ROOT=$(cd "$BENCH_DIR/.." && pwd -P) || exit 1
-FLAME=$SRC_ROOT/flame
 
 bench_die () {
 	printf '%s: error: %s\n' "$BENCH_NAME" "$*" >&2
@@ -43,11 +44,10 @@ bench_log () {
 
 # ------------------------------------------------------------ build check --------
 
-if [ ! -x "$FLAME" ]; then
-	bench_log "$FLAME is missing; running make"
+if [ -z "${FLAME_BENCH_BIN:-}" ] && [ ! -x "$SRC_ROOT/flame" ]; then
+	bench_log "$SRC_ROOT/flame is missing; running make"
 	make -C "$SRC_ROOT" flame >&2 || bench_die 'make failed'
 fi
-[ -x "$FLAME" ] || bench_die "$FLAME is not an executable file"
 
 # need CMD...: die unless every CMD is on PATH.
 need () {
@@ -61,10 +61,67 @@ need () {
 
 BENCH_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/flame-bench.XXXXXX") || bench_die 'mktemp -d failed'
 BENCH_ROOT=$(cd "$BENCH_ROOT" && pwd -P)
+FLAME=
+
+# root_pids: pids of the processes of this root - the warmer and runners started
+# here (their environment has our XDG_RUNTIME_DIR, or their command line names
+# the root) - except this shell.
+root_pids () {
+	local d p
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		[ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
+		if grep -qzxF "XDG_RUNTIME_DIR=$BENCH_ROOT/run" "$d/environ" 2>/dev/null ||
+			grep -qzF "$BENCH_ROOT/" "$d/cmdline" 2>/dev/null; then
+			printf '%s\n' "$p"
+		fi
+	done
+}
+
+_bench_cleanup () {
+	local i pids
+	[ -n "$FLAME" ] && "$FLAME" warmer stop >/dev/null 2>&1
+	# Wait (up to 10 s) for the warmer and its runners to exit, then kill what is
+	# left of this root, by pid.
+	for ((i = 0; i < 100; i++)); do
+		pids=$(root_pids)
+		[ -z "$pids" ] && break
+		sleep 0.1
+	done
+	if [ -n "$pids" ]; then
+		bench_log "still alive 10 s after 'flame warmer stop': $(echo "$pids" | tr '\n' ' ')- killing them"
+		# shellcheck disable=SC2086
+		kill -TERM $pids 2>/dev/null
+		sleep 1
+		pids=$(root_pids)
+		# shellcheck disable=SC2086
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		bench_log "kept $BENCH_ROOT"
+	else
+		cd / && rm -rf "$BENCH_ROOT"
+	fi
+}
+trap _bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
 WORK=$BENCH_ROOT/work
 mkdir -p "$WORK" "$BENCH_ROOT/home" "$BENCH_ROOT/state" "$BENCH_ROOT/config" \
 	"$BENCH_ROOT/tmp" "$BENCH_ROOT/out" || bench_die 'cannot create the bench root'
 mkdir -m 0700 "$BENCH_ROOT/run" || bench_die 'cannot create XDG_RUNTIME_DIR'
+
+# The binary measured is a snapshot: others may rebuild ./flame while a benchmark
+# runs (a half-written binary fails with "Permission denied" / ETXTBSY).
+# bench/run-all.sh makes one snapshot for all the scripts (FLAME_BENCH_BIN).
+if [ -n "${FLAME_BENCH_BIN:-}" ]; then
+	FLAME=$FLAME_BENCH_BIN
+else
+	mkdir -p "$BENCH_ROOT/bin" || bench_die 'mkdir failed'
+	cp "$SRC_ROOT/flame" "$BENCH_ROOT/bin/flame" || bench_die "cannot copy $SRC_ROOT/flame"
+	FLAME=$BENCH_ROOT/bin/flame
+fi
+"$FLAME" --version >/dev/null 2>&1 || bench_die "$FLAME does not run"
 
 # A flame.json above the root would be merged in (project files are found by
 # walking up from the working directory).
@@ -123,30 +180,6 @@ warm_pool () {
 	"$FLAME" run -- true || bench_die "flame run -- true failed (exit $?)"
 }
 
-_bench_cleanup () {
-	local w p i pids
-	w=$(warmer_pid)
-	pids=$(agent_pids)
-	"$FLAME" warmer stop >/dev/null 2>&1
-	# Wait (up to 10 s) for the warmer and the runners it had to exit.
-	for p in $w $pids; do
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$p" 2>/dev/null; then
-			bench_log "pid $p is still alive 10 s after 'flame warmer stop'; killing it"
-			kill -KILL "$p" 2>/dev/null
-		fi
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		bench_log "kept $BENCH_ROOT"
-	else
-		cd / && rm -rf "$BENCH_ROOT"
-	fi
-}
-trap _bench_cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------ numbers ------------
 

@@ -23,12 +23,17 @@ if [ ! -x "$root/flame" ]; then
 	make -C "$root" flame >&2 || exit 1
 fi
 
-BENCH_RESULTS=$(mktemp "${TMPDIR:-/tmp}/flame-bench-results.XXXXXX") || exit 1
-export BENCH_RESULTS
-trap 'rm -f "$BENCH_RESULTS"' EXIT
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/flame-bench-all.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+BENCH_RESULTS=$tmp/results
+: >"$BENCH_RESULTS"
+# One snapshot of the binary for every script: others may rebuild ./flame meanwhile.
+cp "$root/flame" "$tmp/flame" || exit 1
+FLAME_BENCH_BIN=$tmp/flame
+export BENCH_RESULTS FLAME_BENCH_BIN
 
 echo "flame benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "flame: $root/flame ($("$root/flame" --version 2>/dev/null | head -n 1))"
+echo "flame: copy of $root/flame ($("$FLAME_BENCH_BIN" --version 2>/dev/null | head -n 1), sha256 $(sha256sum <"$FLAME_BENCH_BIN" | cut -c1-12), git $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo

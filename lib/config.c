@@ -179,6 +179,14 @@ static int parse_root(struct config *cfg, const cJSON *root, char *err, size_t e
 	return 0;
 }
 
+/* Names from the file may hold control characters; messages stay one line. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			*s = ' ';
+}
+
 int config_parse(struct config *cfg, const char *text, const char *path, char *err, size_t errlen)
 {
 	const char *end = NULL;
@@ -192,15 +200,14 @@ int config_parse(struct config *cfg, const char *text, const char *path, char *e
 			at = text + strlen(text);
 		snprintf(err, errlen, "%s:%d: malformed JSON near '%.20s'; fix the file", path,
 		         line_of(text, at), *at ? at : "end of file");
-		/* keep the message on one line */
-		for (char *p = err; *p; p++)
-			if (*p == '\n' || *p == '\r' || *p == '\t')
-				*p = ' ';
+		one_line(err);
 		return -1;
 	}
 	rc = parse_root(cfg, root, why, sizeof why);
-	if (rc < 0)
+	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
+		one_line(err);
+	}
 	cJSON_Delete(root);
 	return rc;
 }

@@ -14,8 +14,9 @@ int duration_parse(const char *s, int64_t *ms)
 	char *end;
 	double v, scale;
 
-	if (!s || !*s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
-		return -1;
+	if (!s || !*s || strspn(s, "0123456789.") == 0 || strpbrk(s, "xXeEpP+-") ||
+	    !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -1; /* plain decimals only: no hex, exponents or signs */
 	v = strtod(s, &end);
 	if (end == s || !isfinite(v) || v < 0)
 		return -1;

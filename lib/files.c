@@ -74,7 +74,9 @@ int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode)
 static void report(int err_fd, const char *pattern, const char *fmt, const char *arg)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof line, "flame: --get %s: ", pattern);
+	int n = snprintf(line, sizeof line, "flame: --get %.300s: ", pattern);
+	if (n > (int)sizeof line - 1)
+		n = sizeof line - 1;
 	n += snprintf(line + n, sizeof line - n, fmt, arg);
 	for (int i = 0; i < n && i < (int)sizeof line - 1; i++)
 		if (line[i] == '\n')

@@ -1,6 +1,7 @@
 /* paths.h — where flame keeps its socket, journal, log, config and scratch
- * directories.  Every directory flame creates is 0700 and owned by the user;
- * an existing one with other owners or open modes is refused. */
+ * directories.  Every directory flame uses is 0700 and owned by the user:
+ * one owned by someone else is refused, one of ours with open modes is made
+ * 0700. */
 #ifndef FLAME_PATHS_H
 #define FLAME_PATHS_H
 

@@ -188,7 +188,7 @@ cJSON *state_read(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	text[st.st_size] = 0;
-	doc = cJSON_Parse(text);
+	doc = cJSON_ParseWithLengthOpts(text, (size_t)st.st_size, NULL, 1);
 	free(text);
 	if (!doc || !cJSON_IsObject(doc) ||
 	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "pools"))) {

@@ -363,6 +363,15 @@ os.execvp(sys.argv[1], sys.argv[1:])
 ' "$@"
 }
 
+# For background use, where $! must be the pid of CMD itself (a function run with &
+# is a subshell):   "${SIGDFL[@]}" "$FLAME" run ... &   pid=$!
+SIGDFL=("$PYTHON" -c '
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])
+')
+
 # run_sigign CMD [ARGS...]: exec CMD with SIGINT and SIGQUIT ignored.
 run_sigign () {
 	"$PYTHON" -c '

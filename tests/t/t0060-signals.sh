@@ -11,7 +11,7 @@ test_expect_success 'set-up: a warmer started with default signal dispositions' 
 '
 
 test_expect_success 'SIGINT to flame run reaches the job (its INT trap runs) and run exits 130' '
-	run_sigdfl "$FLAME" run --sh "trap '\''echo got-int; exit 130'\'' INT; touch \"$WORK/started1\"; while :; do sleep 0.1; done" >out 2>err &
+	"${SIGDFL[@]}" "$FLAME" run --sh "trap '\''echo got-int; exit 130'\'' INT; touch \"$WORK/started1\"; while :; do sleep 0.1; done" >out 2>err &
 	pid=$!
 	wait_for "test -e started1" 20
 	kill -INT "$pid"
@@ -22,7 +22,7 @@ test_expect_success 'SIGINT to flame run reaches the job (its INT trap runs) and
 '
 
 test_expect_success 'SIGTERM to flame run kills a job without a trap and run exits 143' '
-	run_sigdfl "$FLAME" run --sh "touch \"$WORK/started2\"; sleep 41.41" >out 2>err &
+	"${SIGDFL[@]}" "$FLAME" run --sh "touch \"$WORK/started2\"; sleep 41.41" >out 2>err &
 	pid=$!
 	wait_for "test -e started2" 20
 	wait_for "test \$(count_procs \"^sleep 41\\.41\$\") = 1" 5
@@ -34,7 +34,7 @@ test_expect_success 'SIGTERM to flame run kills a job without a trap and run exi
 '
 
 test_expect_success 'SIGUSR1 to flame run is passed on to the job' '
-	run_sigdfl "$FLAME" run --sh "trap '\''echo got-usr1; exit 5'\'' USR1; touch \"$WORK/started3\"; while :; do sleep 0.1; done" >out 2>err &
+	"${SIGDFL[@]}" "$FLAME" run --sh "trap '\''echo got-usr1; exit 5'\'' USR1; touch \"$WORK/started3\"; while :; do sleep 0.1; done" >out 2>err &
 	pid=$!
 	wait_for "test -e started3" 20
 	kill -USR1 "$pid"
@@ -45,7 +45,7 @@ test_expect_success 'SIGUSR1 to flame run is passed on to the job' '
 '
 
 test_expect_success 'SIGKILL to flame run mid-job leaves no job process after 2 s' '
-	run_sigdfl "$FLAME" run --sh "touch \"$WORK/started4\"; sleep 77.7" >out 2>err &
+	"${SIGDFL[@]}" "$FLAME" run --sh "touch \"$WORK/started4\"; sleep 77.7" >out 2>err &
 	pid=$!
 	wait_for "test -e started4" 20
 	wait_for "test \$(count_procs \"^sleep 77\\.7\$\") = 1" 5
@@ -64,7 +64,7 @@ test_expect_success 'after a caller was SIGKILLed its slot is freed: the pool go
 test_expect_success 'SIGINT reaches the job even when the warmer was started by a process ignoring SIGINT' '
 	stop_warmer
 	run_sigign "$FLAME" run -- true
-	run_sigdfl "$FLAME" run --sh "trap '\''echo got-int; exit 130'\'' INT; touch \"$WORK/started5\"; while :; do sleep 0.1; done" >out 2>err &
+	"${SIGDFL[@]}" "$FLAME" run --sh "trap '\''echo got-int; exit 130'\'' INT; touch \"$WORK/started5\"; while :; do sleep 0.1; done" >out 2>err &
 	pid=$!
 	wait_for "test -e started5" 20
 	kill -INT "$pid"

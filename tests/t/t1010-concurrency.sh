@@ -44,9 +44,10 @@ def ppid(p):
     except Exception:
         return None
 maxj = maxr = n = 0
+detail = []
 while not os.path.exists(stopfile):
     jobs = 0
-    agents = set()
+    agents = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
@@ -60,12 +61,17 @@ while not os.path.exists(stopfile):
                 jobs += 1
         elif len(argv) >= 2 and os.path.basename(argv[0]) == b"flame" and argv[1] == b"agent":
             if belongs(p):
-                agents.add(p)
-    runners = len([p for p in agents if ppid(p) not in agents])
+                agents[p] = (ppid(p), b" ".join(argv).decode(errors="replace"))
+    top = [p for p in agents if agents[p][0] not in agents]
+    runners = len(top)
+    if runners > maxr:
+        detail = ["pid %s ppid %s: %s" % (p, agents[p][0], agents[p][1]) for p in sorted(agents)]
     maxj, maxr, n = max(maxj, jobs), max(maxr, runners), n + 1
     time.sleep(0.05)
 with open(outfile, "w") as f:
     f.write("%d %d %d\n" % (maxj, maxr, n))
+    for l in detail:
+        f.write(l + "\n")
 '
 
 TEST_TIMEOUT=300 test_expect_success '64 concurrent callers on a pool with max 2, max_concurrency 3: never more than 6 jobs nor 2 runners; all 64 statuses right' '
@@ -87,7 +93,8 @@ TEST_TIMEOUT=300 test_expect_success '64 concurrent callers on a pool with max 2
 	touch stop
 	wait "$sampler"
 	read -r maxjobs maxrunners nsamples <samples
-	echo "max jobs $maxjobs, max runners $maxrunners, $nsamples samples"
+	echo "max jobs $maxjobs, max runners $maxrunners, $nsamples samples; runner processes at the max:"
+	tail -n +2 samples
 	bad=
 	for i in $(seq 1 64); do
 		if [ "$(cat "rc.$i")" != $((i % 5)) ]; then
