@@ -188,7 +188,10 @@ cJSON *state_read(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	text[st.st_size] = 0;
-	doc = cJSON_ParseWithLengthOpts(text, (size_t)st.st_size, NULL, 1);
+	/* The length includes our terminator: cJSON wants to see it when asked
+	 * to refuse trailing garbage; a NUL inside the file is garbage too. */
+	if (!memchr(text, 0, (size_t)st.st_size))
+		doc = cJSON_ParseWithLengthOpts(text, (size_t)st.st_size + 1, NULL, 1);
 	free(text);
 	if (!doc || !cJSON_IsObject(doc) ||
 	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "pools"))) {
