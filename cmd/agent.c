@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,7 +145,8 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 	spec.scratch = scratch;
 	j = xcalloc(1, sizeof *j);
 	j->id = spec.id;
-	if (pipe2(pipefd, O_CLOEXEC) < 0 || (j->wrapper = fork()) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) < 0 ||
+	    (j->wrapper = fork()) < 0) {
 		send_done(a, j, 0, JOB_SETUP_FAILED);
 		free(j);
 	} else if (j->wrapper == 0) {
@@ -322,6 +324,7 @@ static int agent_local(int argc, char **argv)
 		msg("agent: --fd, --runner, --root and --pool are required; the agent is started by the warmer");
 		return EXIT_USAGE;
 	}
+	job_reset_signals();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, SIG_IGN);

@@ -107,8 +107,14 @@ static void __attribute__((noreturn)) exec_command(const struct job_spec *s)
 	for (int i = 0; i < 3; i++)
 		if (s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
 			_exit(EXIT_FAILURE_FLAME);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	/* The runner reset every disposition when it started; these are the
+	 * ones it (and this wrapper) changed since.  Handlers reset on exec by
+	 * themselves; ignored signals would not. */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	environ = s->env;
@@ -168,6 +174,12 @@ static uint32_t wait_exit(pid_t pid, int64_t timeout_ms)
 			sigtimedwait(&chld, NULL, &ts);
 		}
 	}
+}
+
+void job_reset_signals(void)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
 }
 
 void job_run(const struct job_spec *s, int report_fd)

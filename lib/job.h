@@ -35,6 +35,11 @@ void job_run(const struct job_spec *spec, int report_fd) __attribute__((noreturn
  * and FLAME_JOB, then the caller's --env assignments, which win. */
 char **job_environment(char *const *assigned, const char *pool, const char *runner, uint32_t id);
 
+/* Resets every signal disposition to its default: runners call it once at
+ * start, so jobs never inherit a signal that whoever started the warmer
+ * happened to ignore. */
+void job_reset_signals(void);
+
 /* The exit status `flame run` reports for a finished job. */
 int job_exit_code(int wait_status, uint32_t flags);
 

@@ -70,7 +70,7 @@ for bin in ${units[@]+"${units[@]}"}; do
 	if [ "$f" -ne 0 ] || [ -n "$verbose" ]; then
 		sed 's/^/    /' "$out"
 	fi
-	echo "# $name: $p passed, $f failed${rc:+ (exit $rc)}"
+	echo "# $name: $p passed, $f failed$([ "$rc" -ne 0 ] && echo " (exit $rc)")"
 done
 
 # --------------------------------------------------------- integration tests ----
