@@ -1,10 +1,11 @@
 /* agent.c — `flame agent local`: a local runner's main process.
  *
- * It takes jobs from the warmer over the socket it was started with, runs
- * each in a wrapper process (lib/job.c), passes signals on to the job's
- * process group, and reports each job's end.  It exits when the warmer asks,
- * when the warmer goes away (killing its jobs: nothing outlives its owner), or
- * when it has been idle for the failsafe period. */
+ * It takes jobs from the warmer over the socket it was started with, starts
+ * each command as its own child (lib/job.c), watches it through a pidfd,
+ * passes signals on to the job's process group, enforces the timeout, and
+ * reports each job's end.  It exits when the warmer asks, when the warmer goes
+ * away (killing its jobs: nothing outlives its owner), or when it has been
+ * idle for the failsafe period. */
 #include "cmds.h"
 #include "job.h"
 #include "paths.h"
@@ -19,19 +20,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_JOBS 1024
+#define STOP_GRACE_MS 10000
+
+enum phase { RUNNING, COLLECTING };
 
 struct agent_job {
 	uint32_t id;
-	pid_t wrapper;
-	pid_t pgid;
-	int pending_sig;
-	int done_sent;
-	struct wire_conn report;
+	enum phase phase;
+	pid_t pid;              /* the command, then the collector */
+	int pidfd;
+	int status;             /* the command's wait status */
+	uint32_t flags;
+	int64_t deadline;       /* timeout, then the KILL after TERM */
+	char *scratch;
+	char **gets;
+	int getdir_fd, err_fd;  /* kept only while there is something to fetch */
 };
 
 struct agent {
@@ -52,14 +60,16 @@ static void on_term(int sig)
 	got_term = 1;
 }
 
-static void send_done(struct agent *a, struct agent_job *j, int64_t status, int64_t flags)
+static int pidfd_of(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void send_done(struct agent *a, uint32_t id, int64_t status, int64_t flags)
 {
 	struct wbuf w;
-	if (j->done_sent)
-		return;
-	j->done_sent = 1;
 	wbuf_init(&w, W_JOB_DONE);
-	wbuf_u32(&w, j->id);
+	wbuf_u32(&w, id);
 	wbuf_i64(&w, status);
 	wbuf_i64(&w, flags);
 	(void)wire_send(a->warmer.fd, &w);
@@ -72,23 +82,6 @@ static struct agent_job *find_job(struct agent *a, uint32_t id)
 		if (a->jobs[i]->id == id)
 			return a->jobs[i];
 	return NULL;
-}
-
-static void signal_job(struct agent_job *j, int sig)
-{
-	if (j->pgid > 0)
-		kill(-j->pgid, sig);
-	else
-		j->pending_sig = sig;
-}
-
-static void __attribute__((noreturn)) run_wrapper(struct agent *a, struct job_spec *spec, int report_fd)
-{
-	close(a->warmer.fd);
-	for (int i = 0; i < a->njobs; i++)
-		close(a->jobs[i]->report.fd);
-	signal(SIGTERM, SIG_DFL);
-	job_run(spec, report_fd);
 }
 
 static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s)
@@ -122,43 +115,63 @@ static void free_spec(struct job_spec *s)
 	strv_free(s->get_patterns);
 }
 
+static void free_job(struct agent_job *j)
+{
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	if (j->getdir_fd >= 0)
+		close(j->getdir_fd);
+	if (j->err_fd >= 0)
+		close(j->err_fd);
+	strv_free(j->gets);
+	free(j->scratch);
+	free(j);
+}
+
 static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 {
 	struct job_spec spec;
 	struct agent_job *j;
-	int pipefd[2];
-	char *scratch;
+	char **env;
 
 	if (parse_job(r, fds, nfds, &spec) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
-		struct agent_job bad = { .id = spec.id };
-		send_done(a, &bad, 0, JOB_SETUP_FAILED);
+		send_done(a, spec.id, 0, JOB_SETUP_FAILED);
 		free_spec(&spec);
 		close_fds(fds, nfds);
 		return;
 	}
-	{
-		char **env = job_environment(spec.env, a->pool, a->runner, spec.id);
-		strv_free(spec.env);
-		spec.env = env;
-	}
-	scratch = xasprintf("%s/job-%u", a->root, spec.id);
-	spec.scratch = scratch;
+	env = job_environment(spec.env, a->pool, a->runner, spec.id);
+	strv_free(spec.env);
+	spec.env = env;
 	j = xcalloc(1, sizeof *j);
 	j->id = spec.id;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) < 0 ||
-	    (j->wrapper = fork()) < 0) {
-		send_done(a, j, 0, JOB_SETUP_FAILED);
-		free(j);
-	} else if (j->wrapper == 0) {
-		close(pipefd[0]);
-		run_wrapper(a, &spec, pipefd[1]);
+	j->pidfd = j->getdir_fd = j->err_fd = -1;
+	j->scratch = xasprintf("%s/job-%u", a->root, spec.id);
+	spec.scratch = j->scratch;
+	j->pid = fork();
+	if (j->pid == 0)
+		job_exec_child(&spec);
+	if (j->pid > 0) {
+		setpgid(j->pid, j->pid);
+		j->pidfd = pidfd_of(j->pid);
+	}
+	if (j->pid < 0 || j->pidfd < 0) {
+		if (j->pid > 0)
+			kill(-j->pid, SIGKILL);
+		send_done(a, j->id, 0, JOB_SETUP_FAILED);
+		free_job(j);
 	} else {
-		close(pipefd[1]);
-		wire_conn_init(&j->report, pipefd[0]);
+		if (spec.get_patterns[0]) {
+			/* keep what the collector needs */
+			j->gets = spec.get_patterns;
+			spec.get_patterns = NULL;
+			j->getdir_fd = dup(spec.getdir_fd);
+		}
+		j->err_fd = fcntl(spec.stdio[2], F_DUPFD_CLOEXEC, 3);
+		j->deadline = spec.timeout_ms ? now_ms() + spec.timeout_ms : 0;
 		a->jobs[a->njobs++] = j;
 	}
 	close_fds(fds, nfds);
-	free(scratch);
 	free_spec(&spec);
 }
 
@@ -178,61 +191,86 @@ static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *
 	}
 	id = rbuf_u32(r);
 	j = find_job(a, id);
-	if (!j || r->bad)
+	if (!j || r->bad || j->phase != RUNNING)
 		return;
 	if (type == W_JOB_SIGNAL) {
 		uint32_t sig = rbuf_u32(r);
 		if (sig > 0 && sig < 65)
-			signal_job(j, (int)sig);
+			kill(-j->pid, (int)sig);
 	} else if (type == W_JOB_CANCEL) {
-		signal_job(j, SIGKILL);
+		kill(-j->pid, SIGKILL);
 	}
 }
 
 static void kill_all(struct agent *a)
 {
 	for (int i = 0; i < a->njobs; i++)
-		if (a->jobs[i]->pgid > 0)
-			kill(-a->jobs[i]->pgid, SIGKILL);
+		if (a->jobs[i]->phase == RUNNING)
+			kill(-a->jobs[i]->pid, SIGKILL);
 }
 
-static void drop_job(struct agent *a, int i)
+static void remove_job(struct agent *a, int i)
 {
-	struct agent_job *j = a->jobs[i];
-	int st;
-	send_done(a, j, 0, JOB_SETUP_FAILED);
-	close(j->report.fd);
-	wire_conn_free(&j->report);
-	while (waitpid(j->wrapper, &st, 0) < 0 && errno == EINTR)
-		;
-	free(j);
+	free_job(a->jobs[i]);
 	a->jobs[i] = a->jobs[--a->njobs];
 	if (a->njobs == 0)
 		a->idle_since = now_ms();
 }
 
-/* Returns 1 when the job's report stream has ended. */
-static int on_report(struct agent *a, struct agent_job *j)
+static void reap(pid_t pid, int *status)
 {
-	uint8_t type;
-	struct rbuf r = { 0 };
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&j->report);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
 
-	if (rc == 0 || (rc < 0 && errno != EAGAIN))
+/* The command is over: fetch and clean up in a child when there is work. */
+static int command_exited(struct agent *a, struct agent_job *j)
+{
+	/* Whatever the command left in its group goes with it; the group id
+	 * cannot be reused before the leader is reaped. */
+	kill(-j->pid, SIGKILL);
+	reap(j->pid, &j->status);
+	close(j->pidfd);
+	j->pidfd = -1;
+	if (!j->gets && (rmdir(j->scratch) == 0 || errno == ENOENT)) {
+		send_done(a, j->id, j->status, j->flags);
 		return 1;
-	while ((rc = wire_conn_next(&j->report, &type, &r, fds, &nfds)) == 1) {
-		int64_t x = rbuf_i64(&r), y = rbuf_i64(&r);
-		close_fds(fds, nfds);
-		if (type == W_JOB_PGID) {
-			j->pgid = (pid_t)x;
-			if (j->pending_sig)
-				kill(-j->pgid, j->pending_sig);
-		} else if (type == W_JOB_DONE) {
-			j->pgid = 0;
-			send_done(a, j, x, y);
-		}
 	}
-	return rc < 0;
+	j->phase = COLLECTING;
+	j->pid = fork();
+	if (j->pid == 0)
+		_exit((int)job_collect(j->scratch, j->gets, j->getdir_fd, j->err_fd));
+	if (j->pid < 0 || (j->pidfd = pidfd_of(j->pid)) < 0) {
+		send_done(a, j->id, j->status, j->flags | JOB_GET_FAILED);
+		return 1;
+	}
+	return 0;
+}
+
+static int collector_exited(struct agent *a, struct agent_job *j)
+{
+	int st = 0;
+	reap(j->pid, &st);
+	if (WIFEXITED(st))
+		j->flags |= (uint32_t)WEXITSTATUS(st) & JOB_GET_FAILED;
+	else
+		j->flags |= JOB_GET_FAILED;
+	send_done(a, j->id, j->status, j->flags);
+	return 1;
+}
+
+static void enforce_timeout(struct agent_job *j, int64_t now)
+{
+	if (j->phase != RUNNING || !j->deadline || now < j->deadline)
+		return;
+	if (!(j->flags & JOB_TIMED_OUT)) {
+		j->flags |= JOB_TIMED_OUT;
+		kill(-j->pid, SIGTERM);
+		j->deadline = now + JOB_KILL_GRACE_MS;
+	} else {
+		kill(-j->pid, SIGKILL);
+		j->deadline = 0;
+	}
 }
 
 static int on_warmer(struct agent *a)
@@ -241,11 +279,20 @@ static int on_warmer(struct agent *a)
 	struct rbuf r = { 0 };
 	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&a->warmer);
 
-	if (rc == 0 || (rc < 0 && errno != EAGAIN))
+	if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
 		return -1;
 	while ((rc = wire_conn_next(&a->warmer, &type, &r, fds, &nfds)) == 1)
 		on_warmer_frame(a, type, &r, fds, nfds);
 	return rc < 0 ? -1 : 0;
+}
+
+static int64_t poll_wait(struct agent *a, int64_t now)
+{
+	int64_t t = now + 1000;
+	for (int i = 0; i < a->njobs; i++)
+		if (a->jobs[i]->deadline && a->jobs[i]->deadline < t)
+			t = a->jobs[i]->deadline;
+	return t > now ? t - now : 0;
 }
 
 static int agent_loop(struct agent *a)
@@ -253,10 +300,11 @@ static int agent_loop(struct agent *a)
 	struct pollfd pfd[MAX_JOBS + 1];
 
 	for (;;) {
-		int64_t now = now_ms(), wait = 1000;
+		int64_t now = now_ms();
+		int n;
 		if (got_term && !a->stopping) {
 			a->stopping = 1;
-			a->stop_deadline = now + 10000;
+			a->stop_deadline = now + STOP_GRACE_MS;
 		}
 		if (a->stopping && a->njobs == 0)
 			return 0;
@@ -264,26 +312,47 @@ static int agent_loop(struct agent *a)
 			kill_all(a);
 		if (a->njobs == 0 && now - a->idle_since >= a->idle_ms)
 			return 0; /* failsafe: the warmer should have stopped us */
+		for (int i = 0; i < a->njobs; i++)
+			enforce_timeout(a->jobs[i], now);
 		pfd[0].fd = a->warmer.fd;
 		pfd[0].events = POLLIN;
 		for (int i = 0; i < a->njobs; i++) {
-			pfd[i + 1].fd = a->jobs[i]->report.fd;
+			pfd[i + 1].fd = a->jobs[i]->pidfd;
 			pfd[i + 1].events = POLLIN;
 		}
-		if (poll(pfd, (nfds_t)a->njobs + 1, (int)wait) < 0) {
+		n = a->njobs;
+		if (poll(pfd, (nfds_t)n + 1, (int)poll_wait(a, now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return 1;
 		}
-		if (pfd[0].revents && on_warmer(a) < 0) {
-			kill_all(a);
-			return 0;
+		for (int i = n - 1; i >= 0; i--) {
+			struct agent_job *j = a->jobs[i];
+			int done;
+			if (!pfd[i + 1].revents)
+				continue;
+			done = j->phase == RUNNING ? command_exited(a, j) : collector_exited(a, j);
+			if (done)
+				remove_job(a, i);
 		}
-		for (int i = a->njobs - 1; i >= 0; i--)
-			if (pfd[i + 1].revents && pfd[i + 1].fd == a->jobs[i]->report.fd &&
-			    on_report(a, a->jobs[i]))
-				drop_job(a, i);
+		if (pfd[0].revents && on_warmer(a) < 0)
+			return 0;
 	}
+}
+
+static void shut_down(struct agent *a)
+{
+	kill_all(a);
+	while (a->njobs > 0) {
+		struct agent_job *j = a->jobs[a->njobs - 1];
+		int st;
+		reap(j->pid, &st);
+		if (j->phase == RUNNING)
+			paths_remove_tree(j->scratch);
+		remove_job(a, a->njobs - 1);
+	}
+	wire_conn_free(&a->warmer);
+	paths_remove_tree(a->root);
 }
 
 static int agent_local(int argc, char **argv)
@@ -307,14 +376,14 @@ static int agent_local(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'f' && parse_long(optarg, 3, 1 << 20, &fd) == 0)
 			continue;
+		if (c == 'i' && parse_long(optarg, 1, 1L << 40, &idle) == 0)
+			continue;
 		if (c == 'r')
 			a.runner = optarg;
 		else if (c == 'd')
 			a.root = optarg;
 		else if (c == 'p')
 			a.pool = optarg;
-		else if (c == 'i' && parse_long(optarg, 1, 1L << 40, &idle) == 0)
-			continue;
 		else {
 			msg("agent: bad arguments; the agent is started by the warmer, not by hand");
 			return EXIT_USAGE;
@@ -343,11 +412,7 @@ static int agent_local(int argc, char **argv)
 	wbuf_free(&w);
 	if (rc == 0)
 		rc = agent_loop(&a);
-	kill_all(&a);
-	while (a.njobs > 0)
-		drop_job(&a, a.njobs - 1);
-	wire_conn_free(&a.warmer);
-	paths_remove_tree(a.root);
+	shut_down(&a);
 	return rc;
 }
 

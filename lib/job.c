@@ -80,43 +80,50 @@ char **job_environment(char *const *assigned, const char *pool, const char *runn
 	return env;
 }
 
-static void report_frame(int fd, enum wire_type t, int64_t a, int64_t b)
+static void __attribute__((noreturn)) setup_failed(const char *what, const char *path)
 {
-	struct wbuf w;
-	wbuf_init(&w, t);
-	wbuf_i64(&w, a);
-	wbuf_i64(&w, b);
-	(void)wire_send(fd, &w);
-	wbuf_free(&w);
+	msg("%s %s: %s", what, path, strerror(errno));
+	_exit(EXIT_FAILURE_FLAME);
 }
 
-static void __attribute__((noreturn)) finish(const struct job_spec *s, int fd, int status, uint32_t flags)
+static void copy_puts(const struct job_spec *s, int dir_fd)
 {
-	report_frame(fd, W_JOB_DONE, status, flags);
-	(void)s;
-	_exit(0);
+	for (int i = 0; i < s->nput; i++) {
+		struct stat st;
+		if (fstat(s->put_fds[i], &st) < 0 ||
+		    files_copy_in(s->put_fds[i], dir_fd, s->put_names[i], st.st_mode) < 0)
+			setup_failed("--put: cannot copy into the job's directory:", s->put_names[i]);
+		close(s->put_fds[i]);
+	}
 }
 
-static void __attribute__((noreturn)) exec_command(const struct job_spec *s)
+void job_exec_child(const struct job_spec *s)
 {
 	sigset_t none;
 	const char *why;
-	int code;
+	int code, dir_fd;
 
 	setpgid(0, 0);
 	for (int i = 0; i < 3; i++)
 		if (s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
 			_exit(EXIT_FAILURE_FLAME);
 	/* The runner reset every disposition when it started; these are the
-	 * ones it (and this wrapper) changed since.  Handlers reset on exec by
-	 * themselves; ignored signals would not. */
+	 * ones it changed since.  Handlers reset on exec by themselves;
+	 * ignored signals would not. */
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (mkdir(s->scratch, 0700) < 0 ||
+	    (dir_fd = open(s->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		setup_failed("cannot create the job's directory", s->scratch);
+	copy_puts(s, dir_fd);
+	if (fchdir(dir_fd) < 0)
+		setup_failed("cannot enter the job's directory", s->scratch);
+	close(dir_fd);
 	environ = s->env;
 	execvp(s->argv[0], s->argv);
 	code = errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
@@ -125,105 +132,22 @@ static void __attribute__((noreturn)) exec_command(const struct job_spec *s)
 	_exit(code);
 }
 
-static int copy_puts(const struct job_spec *s, int dir_fd)
+unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd)
 {
-	for (int i = 0; i < s->nput; i++) {
-		struct stat st;
-		if (fstat(s->put_fds[i], &st) < 0 ||
-		    files_copy_in(s->put_fds[i], dir_fd, s->put_names[i], st.st_mode) < 0) {
-			msg("--put %s: cannot copy into the job's directory: %s", s->put_names[i],
-			    strerror(errno));
-			return -1;
-		}
+	unsigned flags = 0;
+	if (get_patterns && get_patterns[0] && getdir_fd >= 0 && chdir(scratch) == 0 &&
+	    files_get(get_patterns, scratch, getdir_fd, err_fd) > 0)
+		flags |= JOB_GET_FAILED;
+	if (chdir("/") < 0 || (paths_remove_tree(scratch) < 0 && errno != ENOENT)) {
+		char line[512];
+		int n = snprintf(line, sizeof line, "flame: could not remove the job's directory %s\n", scratch);
+		(void)!write(err_fd, line, n > 0 && n < (int)sizeof line ? (size_t)n : 0);
 	}
-	return 0;
-}
-
-static int64_t remaining(int64_t deadline)
-{
-	int64_t r = deadline - now_ms();
-	return r < 0 ? 0 : r;
-}
-
-/* Waits for pid to exit without reaping it, enforcing the timeout. */
-static uint32_t wait_exit(pid_t pid, int64_t timeout_ms)
-{
-	int64_t deadline = timeout_ms ? now_ms() + timeout_ms : INT64_MAX;
-	uint32_t flags = 0;
-	sigset_t chld;
-
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	for (;;) {
-		siginfo_t si = { 0 };
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == pid)
-			return flags;
-		if (deadline != INT64_MAX && remaining(deadline) == 0) {
-			kill(-pid, (flags & JOB_TIMED_OUT) ? SIGKILL : SIGTERM);
-			if (!(flags & JOB_TIMED_OUT)) {
-				flags |= JOB_TIMED_OUT;
-				deadline = now_ms() + JOB_KILL_GRACE_MS;
-			} else {
-				deadline = INT64_MAX;
-			}
-			continue;
-		}
-		{
-			int64_t r = deadline == INT64_MAX ? 1000 : remaining(deadline);
-			struct timespec ts = { .tv_sec = r / 1000, .tv_nsec = (r % 1000) * 1000000 };
-			sigtimedwait(&chld, NULL, &ts);
-		}
-	}
+	return flags;
 }
 
 void job_reset_signals(void)
 {
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
-}
-
-void job_run(const struct job_spec *s, int report_fd)
-{
-	sigset_t chld;
-	pid_t pid;
-	int status = 0, dir_fd;
-	uint32_t flags;
-
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	/* flame's own messages about this job go to the caller's stderr. */
-	if (s->stdio[2] != 2)
-		dup2(s->stdio[2], 2);
-	if (mkdir(s->scratch, 0700) < 0 ||
-	    (dir_fd = open(s->scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		msg("cannot create the job's directory %s: %s", s->scratch, strerror(errno));
-		finish(s, report_fd, 0, JOB_SETUP_FAILED);
-	}
-	if (copy_puts(s, dir_fd) < 0 || chdir(s->scratch) < 0) {
-		paths_remove_tree(s->scratch);
-		finish(s, report_fd, 0, JOB_SETUP_FAILED);
-	}
-	pid = fork();
-	if (pid < 0) {
-		msg("cannot start the command: %s", strerror(errno));
-		paths_remove_tree(s->scratch);
-		finish(s, report_fd, 0, JOB_SETUP_FAILED);
-	}
-	if (pid == 0)
-		exec_command(s);
-	setpgid(pid, pid);
-	report_frame(report_fd, W_JOB_PGID, pid, 0);
-	flags = wait_exit(pid, s->timeout_ms);
-	/* Whatever the command left running in its group goes with it. */
-	kill(-pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (s->get_patterns && s->get_patterns[0] && s->getdir_fd >= 0 &&
-	    files_get(s->get_patterns, s->scratch, s->getdir_fd, s->stdio[2]) > 0)
-		flags |= JOB_GET_FAILED;
-	close(dir_fd);
-	if (chdir("/") == 0 && paths_remove_tree(s->scratch) < 0)
-		msg("could not remove the job's directory %s", s->scratch);
-	finish(s, report_fd, status, flags);
 }

@@ -1,13 +1,12 @@
-/* job.h — the job wrapper: runs one command the way flame promises.
+/* job.h — how one job runs on a runner.
  *
- * job_run() is called in a process of its own (a fork of the runner agent).
- * It makes a private scratch directory, copies the --put files in, starts the
- * command in its own process group with exactly the given argv and
- * environment, enforces the timeout (TERM, then KILL a second later), kills
- * whatever the command left in its group, fetches the --get files, removes
- * the scratch directory and reports.  Reports go to report_fd as wire frames:
- * W_JOB_PGID {pgid} as soon as the command runs, then W_JOB_DONE {wait
- * status, flags}. */
+ * job_exec_child() is the child side: in a fresh process it takes its own
+ * process group, makes the private scratch directory, copies the --put files
+ * in and execs exactly the given argv with exactly the given environment.
+ * The runner (its parent) watches it, passes signals on to its group, kills
+ * the group when the command exits or the timeout fires, then calls
+ * job_collect() (in a child of its own when that may take long) to fetch the
+ * --get files and remove the scratch directory. */
 #ifndef FLAME_JOB_H
 #define FLAME_JOB_H
 
@@ -27,8 +26,14 @@ struct job_spec {
 	const char *scratch;   /* directory to create for this job */
 };
 
-/* Never returns: exits the wrapper process when the job is over. */
-void job_run(const struct job_spec *spec, int report_fd) __attribute__((noreturn));
+/* Never returns.  Setup problems are reported on the job's stderr as
+ * "flame: ..." and end the process with status 255; a command that cannot be
+ * run ends it with 126 or 127, like env(1). */
+void job_exec_child(const struct job_spec *spec) __attribute__((noreturn));
+
+/* Fetches the --get files (problems reported on err_fd) and removes the
+ * scratch directory.  Returns JOB_GET_FAILED when a --get failed, else 0. */
+unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd);
 
 /* The job's whole environment: PATH, HOME, LANG, LC_ALL, TZ, USER, LOGNAME
  * and SHELL from this (the runner's) environment, FLAME_POOL, FLAME_RUNNER

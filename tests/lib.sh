@@ -145,7 +145,9 @@ if mode == "all":
 sel = [p for p in cands if p not in skip and belongs(p)]
 if mode == "top":
     s = set(sel)
-    sel = [p for p in sel if ppid(p) not in s]
+    pp = dict((p, ppid(p)) for p in sel)
+    # a process that vanished meanwhile (ppid None) is not counted
+    sel = [p for p in sel if pp[p] is not None and pp[p] not in s]
 for p in sel:
     print(p)
 '

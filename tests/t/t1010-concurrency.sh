@@ -60,8 +60,9 @@ while not os.path.exists(stopfile):
             if belongs(p):
                 jobs += 1
         elif len(argv) >= 2 and os.path.basename(argv[0]) == b"flame" and argv[1] == b"agent":
-            if belongs(p):
-                agents[p] = (ppid(p), b" ".join(argv).decode(errors="replace"))
+            pp = ppid(p)
+            if pp is not None and belongs(p):  # None: it vanished while we looked
+                agents[p] = (pp, b" ".join(argv).decode(errors="replace"))
     top = [p for p in agents if agents[p][0] not in agents]
     runners = len(top)
     if runners > maxr:
