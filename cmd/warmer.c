@@ -35,7 +35,12 @@ static int ask(enum wire_type t, int wait_for_exit)
 		free(text);
 		fflush(stdout);
 	} else {
-		msg("%s", err);
+		/* It exited between our connect and its answer. */
+		wbuf_free(&w);
+		wire_conn_free(&conn);
+		close(sock);
+		printf("warmer: not running\n");
+		return t == W_STATUS ? EXIT_NOT_RUNNING : 0;
 	}
 	if (type == W_REPLY && wait_for_exit) {
 		/* The warmer closes every connection as it exits. */

@@ -945,7 +945,7 @@ static void loop(void)
 			who = xrealloc(who, cap * sizeof *who);
 		}
 		n = 0;
-		pfd[n].fd = W.stopping ? -1 : W.listen_fd;
+		pfd[n].fd = W.listen_fd; /* while stopping: status answered, runs refused */
 		pfd[n].events = POLLIN;
 		who[n++] = NULL;
 		for (struct caller *c = W.callers; c; c = c->next) {
