@@ -22,7 +22,7 @@ CURL_LIBS    := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ibackends $(CJSON_CFLAGS)
-LDLIBS   := $(CJSON_LIBS) -lm
+LDLIBS   := $(CJSON_LIBS)
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 

@@ -57,6 +57,16 @@ static int try_connect(const char *path)
 		errno = e;
 		return -1;
 	}
+	/* Our descriptors go to this process: it must be our own user's. */
+	{
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
+			close(fd);
+			errno = EPERM;
+			return -1;
+		}
+	}
 	return fd;
 }
 
@@ -108,6 +118,13 @@ int client_connect(int start, char *err, size_t errlen)
 	int fd, started = 0;
 
 	err[0] = 0;
+	path = paths_runtime_socket();
+	fd = try_connect(path);
+	if (fd >= 0) { /* the common case: no directory checks needed */
+		free(path);
+		return fd;
+	}
+	free(path);
 	dir = paths_runtime_dir(err, errlen);
 	if (!dir)
 		return -1;
@@ -133,7 +150,9 @@ int client_connect(int start, char *err, size_t errlen)
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 	}
-	if (fd < 0 && !err[0])
+	if (fd < 0 && !err[0] && errno == EPERM)
+		snprintf(err, errlen, "%s belongs to another user's process; set XDG_RUNTIME_DIR", path);
+	else if (fd < 0 && !err[0])
 		snprintf(err, errlen, "cannot reach the warmer at %s: %s", path, strerror(errno));
 	free(path);
 	return fd;

@@ -2,7 +2,6 @@
 #include "duration.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,7 @@ int duration_parse(const char *s, int64_t *ms)
 	    !(isdigit((unsigned char)s[0]) || s[0] == '.'))
 		return -1; /* plain decimals only: no hex, exponents or signs */
 	v = strtod(s, &end);
-	if (end == s || !isfinite(v) || v < 0)
+	if (end == s || !(v >= 0 && v < 1e12))
 		return -1;
 	if (!strcmp(end, "") || !strcmp(end, "s"))
 		scale = 1000;
@@ -30,10 +29,10 @@ int duration_parse(const char *s, int64_t *ms)
 		scale = 3600000;
 	else
 		return -1;
-	v = ceil(v * scale - 1e-9);
+	v = v * scale - 1e-9;
 	if (v > (double)DURATION_MAX_MS)
 		return -1;
-	*ms = (int64_t)v;
+	*ms = (int64_t)v + ((double)(int64_t)v < v); /* round up to whole ms */
 	return 0;
 }
 

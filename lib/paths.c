@@ -74,15 +74,24 @@ static char *made_private(char *path, char *err, size_t errlen)
 	return path;
 }
 
-char *paths_runtime_dir(char *err, size_t errlen)
+static char *runtime_path(void)
 {
 	const char *v = getenv("XDG_RUNTIME_DIR");
-	char *p;
 	if (v && v[0] == '/')
-		p = xasprintf("%s/flame", v);
-	else
-		p = xasprintf("/tmp/flame-%u", (unsigned)geteuid());
-	return made_private(p, err, errlen);
+		return xasprintf("%s/flame", v);
+	return xasprintf("/tmp/flame-%u", (unsigned)geteuid());
+}
+
+char *paths_runtime_dir(char *err, size_t errlen)
+{
+	return made_private(runtime_path(), err, errlen);
+}
+
+char *paths_runtime_socket(void)
+{
+	char *dir = runtime_path(), *p = xasprintf("%s/warmer.sock", dir);
+	free(dir);
+	return p;
 }
 
 char *paths_state_dir(char *err, size_t errlen)
