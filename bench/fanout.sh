@@ -13,6 +13,11 @@
 # in jobs per second, and the ratio is of the two medians.  The median of the
 # per-round ratios is printed too, as a cross-check less sensitive to drift.
 #
+# For scale it also times, once each, the floor any tool pays when xargs
+# starts one client process per job that then starts the command:
+#   C:  seq 1000 | xargs -P 8 -I{} env true      (two process starts per job)
+#   D:  seq 1000 | xargs -P 8 -I{} true          (one process start per job)
+#
 # Environment: FANOUT_ROUNDS (default 10), FANOUT_JOBS (default 1000),
 # FANOUT_P (default 8).
 
@@ -57,6 +62,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	bench_log "round $r: flame $(calc "$JOBS * 1e6 / $a") jobs/s, parallel $(calc "$JOBS * 1e6 / $b") jobs/s"
 done
 
+run_floor () {
+	local t0 t1
+	t0=$(now_us)
+	seq "$JOBS" | xargs -P "$P" -I{} "$@" || bench_die "xargs $* failed"
+	t1=$(now_us)
+	echo $((t1 - t0))
+}
+c_us=$(run_floor env true)
+d_us=$(run_floor true)
+
 a_us=$(median <"$OUT/a")
 b_us=$(median <"$OUT/b")
 a_jps=$(calc "$JOBS * 1e6 / $a_us")
@@ -68,7 +83,12 @@ read -r b_lo b_hi < <(minmax <"$OUT/b")
 
 echo "fanout: xargs -P $P flame run  median $(fmt "$a_jps" 0) jobs/s (range $(fmt "$(calc "$JOBS * 1e6 / $a_hi")" 0)-$(fmt "$(calc "$JOBS * 1e6 / $a_lo")" 0)), $ROUNDS runs of $JOBS jobs"
 echo "fanout: parallel -j$P           median $(fmt "$b_jps" 0) jobs/s (range $(fmt "$(calc "$JOBS * 1e6 / $b_hi")" 0)-$(fmt "$(calc "$JOBS * 1e6 / $b_lo")" 0)), $ROUNDS runs of $JOBS jobs"
+echo "fanout: floor, xargs -P $P env true  $(fmt "$(calc "$JOBS * 1e6 / $c_us")" 0) jobs/s (two process starts per job, nothing else)"
+echo "fanout: floor, xargs -P $P true      $(fmt "$(calc "$JOBS * 1e6 / $d_us")" 0) jobs/s (one process start per job)"
 echo "fanout: ratio flame/parallel   $(fmt "$ratio" 2) (median of per-round ratios: $(fmt "$paired" 2))"
 result "fanout: $JOBS x true, -P $P" "$(fmt "$a_jps" 0)" jobs/s \
 	"parallel -j$P" "$(fmt "$b_jps" 0)" "$(fmt "$ratio" 2)x" \
 	'>= 5x parallel' "$(met "$ratio >= 5")"
+result "fanout: floor (xargs env true)" "$(fmt "$(calc "$JOBS * 1e6 / $c_us")" 0)" jobs/s \
+	"flame/floor" "-" "$(fmt "$(calc "$a_jps * $c_us / ($JOBS * 1e6)")" 2)x" \
+	'none (reported)' "-"

@@ -148,9 +148,22 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 	j->pidfd = j->getdir_fd = j->err_fd = -1;
 	j->scratch = xasprintf("%s/job-%u", a->root, spec.id);
 	spec.scratch = j->scratch;
-	j->pid = fork();
-	if (j->pid == 0)
-		job_exec_child(&spec);
+	if (spec.nput == 0) {
+		/* The common case, and the fast one: nothing to copy first. */
+		int status = 0;
+		j->pid = job_spawn(&spec, &status);
+		if (j->pid < 0) {
+			send_done(a, j->id, status, 0);
+			free_job(j);
+			close_fds(fds, nfds);
+			free_spec(&spec);
+			return;
+		}
+	} else {
+		j->pid = fork();
+		if (j->pid == 0)
+			job_exec_child(&spec);
+	}
 	if (j->pid > 0) {
 		setpgid(j->pid, j->pid);
 		j->pidfd = pidfd_of(j->pid);

@@ -248,6 +248,7 @@ static int build_request(const struct run_opts *o, const struct pool_settings *p
 	wbuf_strv(w, names);
 	wbuf_strv(w, o->gets);
 	wbuf_u32(w, o->nget ? 1 : 0);
+	wbuf_u32(w, (uint32_t)o->verbose);
 	strv_free(env);
 	return 0;
 }
@@ -270,13 +271,12 @@ static void send_signal(int sock, int sig)
 	wbuf_free(&w);
 }
 
-static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int *started)
+static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o)
 {
 	if (type == W_STARTED) {
 		char *runner = rbuf_str(r);
 		uint32_t job = rbuf_u32(r);
 		int64_t waited = rbuf_i64(r);
-		*started = 1;
 		if (o->verbose)
 			msg("job %u on runner %s (waited %lld ms for a slot)", job, runner, (long long)waited);
 		free(runner);
@@ -294,17 +294,20 @@ static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int 
 	if (type == W_ERROR) {
 		uint32_t code = rbuf_u32(r);
 		char *text = rbuf_str(r);
-		msg("%s", text);
+		if (text[0]) /* empty: a signal ended a caller still waiting for a slot */
+			msg("%s", text);
 		free(text);
 		return code ? (int)code : EXIT_FAILURE_FLAME;
 	}
 	return -1;
 }
 
+/* Signals always go to the warmer: it passes them to the job, or ends a
+ * caller still waiting for a slot with 128+N. */
 static int wait_for_job(int sock, const struct run_opts *o)
 {
 	struct wire_conn conn;
-	int started = 0, code = -1;
+	int code = -1;
 
 	wire_conn_init(&conn, sock);
 	while (code < 0) {
@@ -317,27 +320,21 @@ static int wait_for_job(int sock, const struct run_opts *o)
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		if ((pfd[1].revents & POLLIN) && read(sigpipe_fds[0], &sig, 1) == 1) {
-			if (!started) {
-				code = 128 + sig; /* nothing runs yet: leave like the command would */
-				break;
-			}
+		if ((pfd[1].revents & POLLIN) && read(sigpipe_fds[0], &sig, 1) == 1)
 			send_signal(sock, sig);
-		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		rc = wire_conn_fill(&conn);
 		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
 			char *log = client_log_path();
-			msg("lost the warmer %s; see %s", started ? "while the job ran" : "before the job started",
-			    log);
+			msg("lost the warmer before the job finished; see %s", log);
 			free(log);
 			code = EXIT_FAILURE_FLAME;
 			break;
 		}
 		while (code < 0 && wire_conn_next(&conn, &type, &r, fds, &nfds) == 1) {
 			close_fds(fds, nfds);
-			code = on_frame(type, &r, o, &started);
+			code = on_frame(type, &r, o);
 		}
 	}
 	wire_conn_free(&conn);

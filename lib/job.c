@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +151,105 @@ void job_reset_signals(void)
 {
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
+}
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], name, n) && env[i][n] == '=')
+			return env[i] + n + 1;
+	return NULL;
+}
+
+char *job_find_command(const char *cmd, char *const *env)
+{
+	const char *path = env_get(env, "PATH"), *p;
+	int saw_eacces = 0;
+
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK) == 0)
+			return xstrdup(cmd);
+		return NULL;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p += strcspn(p, ":") + 1) {
+		size_t n = strcspn(p, ":");
+		char *full = n ? xasprintf("%.*s/%s", (int)n, p, cmd) : xasprintf("./%s", cmd);
+		struct stat st;
+		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(full, X_OK) == 0)
+				return full;
+			saw_eacces = 1;
+		}
+		free(full);
+		if (!p[n])
+			break;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+	return NULL;
+}
+
+static void spawn_failed(const struct job_spec *s, int err, int *status)
+{
+	char line[600];
+	int code = err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	int n = snprintf(line, sizeof line, "flame: %.400s: %s\n", s->argv[0],
+	                 err == ENOENT ? "command not found" : strerror(err));
+	(void)!write(s->stdio[2], line, n > 0 && n < (int)sizeof line ? (size_t)n : 0);
+	*status = code << 8; /* as if it had exited with code */
+}
+
+pid_t job_spawn(const struct job_spec *s, int *status)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t def, none;
+	char *path;
+	pid_t pid = -1;
+	int rc;
+
+	if (mkdir(s->scratch, 0700) < 0) {
+		char line[600];
+		int n = snprintf(line, sizeof line, "flame: cannot create the job's directory %.400s: %s\n",
+		                 s->scratch, strerror(errno));
+		(void)!write(s->stdio[2], line, n > 0 && n < (int)sizeof line ? (size_t)n : 0);
+		*status = EXIT_FAILURE_FLAME << 8;
+		return -1;
+	}
+	path = job_find_command(s->argv[0], s->env);
+	if (!path) {
+		spawn_failed(s, errno, status);
+		rmdir(s->scratch);
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	for (int i = 0; i < 3; i++)
+		posix_spawn_file_actions_adddup2(&fa, s->stdio[i], i);
+	posix_spawn_file_actions_addchdir_np(&fa, s->scratch);
+	posix_spawnattr_init(&attr);
+	/* the dispositions the runner changed; see job_exec_child() */
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGHUP);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGCHLD);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+	                                POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(&pid, path, &fa, &attr, s->argv, s->env);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	free(path);
+	if (rc != 0) {
+		spawn_failed(s, rc, status);
+		rmdir(s->scratch);
+		return -1;
+	}
+	return pid;
 }

@@ -11,6 +11,7 @@
 #define FLAME_JOB_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct job_spec {
 	uint32_t id;
@@ -30,6 +31,16 @@ struct job_spec {
  * "flame: ..." and end the process with status 255; a command that cannot be
  * run ends it with 126 or 127, like env(1). */
 void job_exec_child(const struct job_spec *spec) __attribute__((noreturn));
+
+/* Starts the command without copying the runner's memory (posix_spawn):
+ * for jobs with no --put files, whose setup needs nothing but a directory.
+ * Returns the pid, or -1 after reporting on the job's stderr; *status is then
+ * the wait status the job ends with (126/127 like env(1), 255 for setup). */
+pid_t job_spawn(const struct job_spec *spec, int *status);
+
+/* Where execvp would find CMD with the job's PATH; NULL with errno
+ * (ENOENT: not found, EACCES: found but not executable). */
+char *job_find_command(const char *cmd, char *const *env);
 
 /* Fetches the --get files (problems reported on err_fd) and removes the
  * scratch directory.  Returns JOB_GET_FAILED when a --get failed, else 0. */

@@ -7,7 +7,7 @@
 #include "backend.h"
 #include "duration.h"
 #include "paths.h"
-#include "sched.h"
+#include "schedule.h"
 #include "state.h"
 #include "util.h"
 
@@ -380,7 +380,7 @@ void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t 
 	caller_finish(c);
 	if (r->state == R_DRAINING && r->busy == 0)
 		stop_runner(r);
-	journal_soon();
+	/* Busy counts are not journaled: they mean nothing once we are gone. */
 }
 
 static void send_started(struct caller *c, struct runner *r)
@@ -406,8 +406,8 @@ static int dispatch(struct caller *c, struct runner *r)
 	c->state = C_RUNNING;
 	c->runner = r;
 	r->busy++;
-	send_started(c, r);
-	journal_soon();
+	if (c->job.want_started)
+		send_started(c, r);
 	return 0;
 }
 
@@ -587,6 +587,7 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 	j->put_names = rbuf_strv(r, WIRE_MAX_FDS);
 	j->get_patterns = rbuf_strv(r, 4096);
 	j->has_getdir = rbuf_u32(r) ? 1 : 0;
+	j->want_started = rbuf_u32(r) ? 1 : 0;
 	memcpy(j->fds, fds, sizeof(int) * nfds);
 	j->nfds = nfds;
 	need = 3 + j->has_getdir + (int)strv_len(j->put_names);
@@ -687,8 +688,15 @@ static void on_caller_frame(struct caller *c, uint8_t type, struct rbuf *r, int 
 	close_fds(fds, nfds);
 	if (type == W_SIGNAL) {
 		uint32_t sig = rbuf_u32(r);
-		if (c->state == C_RUNNING && sig > 0 && sig < 65)
+		if (sig == 0 || sig > 64)
+			return;
+		if (c->state == C_RUNNING) {
 			c->runner->be->signal_job(c->runner, c->job_id, (int)sig);
+		} else if (c->state == C_QUEUED) {
+			/* Nothing runs yet: the caller ends as the command would. */
+			reply_text(c, W_ERROR, 128 + (int)sig, "");
+			caller_finish(c);
+		}
 	} else if (type == W_LS) {
 		cJSON *doc = state_json(W.pools, 1, (long)getpid());
 		char *text = cJSON_PrintUnformatted(doc);

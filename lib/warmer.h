@@ -38,6 +38,7 @@ enum caller_state { C_CONNECTED, C_QUEUED, C_RUNNING, C_ORPHANED };
 struct job_request {
 	char **argv, **env, **put_names, **get_patterns;
 	int has_getdir;
+	int want_started;        /* the caller wants W_STARTED (flame run -v) */
 	int64_t timeout_ms, slot_ms;
 	int fds[WIRE_MAX_FDS];   /* stdin, stdout, stderr, [getdir], puts... */
 	int nfds;

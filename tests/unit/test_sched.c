@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "sched.h"
+#include "schedule.h"
 #include "backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do

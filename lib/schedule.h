@@ -1,11 +1,11 @@
-/* sched.h — the pool's placement and growth rules, as pure functions.
+/* schedule.h — the pool's placement and growth rules, as pure functions.
  *
  * Placement: the least-loaded ready runner with a free slot.
  * Growth: keep `min` runners; boot one runner per max_concurrency callers that
  * the ready runners and the boots already under way cannot absorb; never let
  * the runners that exist (in any state) exceed max. */
-#ifndef FLAME_SCHED_H
-#define FLAME_SCHED_H
+#ifndef FLAME_SCHEDULE_H
+#define FLAME_SCHEDULE_H
 
 struct sched_view {
 	int ready;      /* runners taking jobs */

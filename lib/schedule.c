@@ -1,5 +1,5 @@
-/* sched.c — see sched.h. */
-#include "sched.h"
+/* schedule.c — see schedule.h. */
+#include "schedule.h"
 
 int sched_boots_needed(const struct sched_view *v)
 {
