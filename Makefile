@@ -27,7 +27,9 @@ LDLIBS   := $(CJSON_LIBS)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CMD_SRC  := $(wildcard cmd/*.c)
-LIB_SRC  := $(wildcard lib/*.c)
+# lib/ssh_*.c link libssh2: kept out of the CLI (start-up cost, see header).
+SSH_LIB_SRC := $(wildcard lib/ssh_*.c)
+LIB_SRC  := $(filter-out $(SSH_LIB_SRC),$(wildcard lib/*.c))
 BE_SRC   := $(wildcard backends/*.c)
 SRC      := $(CMD_SRC) $(LIB_SRC) $(BE_SRC)
 HDR      := $(wildcard lib/*.h backends/*.h cmd/*.h)
@@ -36,6 +38,10 @@ OBJ      := $(SRC:%.c=build/obj/%.o)
 SAN_OBJ  := $(SRC:%.c=build/san/%.o)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CC   ?= clang
+
+SSH_OBJ  := $(SSH_LIB_SRC:%.c=build/obj/%.o)
+SSH_LIBS := $(SSH2_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto) -lpthread
+TOOLS    := build/tools/ssh-probe
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
@@ -63,9 +69,13 @@ build/san/%.o: %.c $(HDR)
 build/san/flame: $(SAN_OBJ)
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
 
-build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT)
+build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
+
+build/tools/ssh-probe: tests/tools/ssh_probe.c $(SSH_OBJ) build/obj/lib/util.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(SSH_OBJ) build/obj/lib/util.o $(SSH_LIBS)
 
 san: build/san/flame
 
@@ -74,7 +84,7 @@ deps:
 	@if dpkg -s $(DEPS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS); fi
 
-check: flame build/san/flame $(UNIT_BIN)
+check: flame build/san/flame $(UNIT_BIN) $(TOOLS)
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
 
 bench: flame
