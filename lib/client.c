@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define START_WAIT_MS 5000
+#define LOG_KEEP_BYTES (1 << 20)
 
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
 {
@@ -85,6 +87,7 @@ static int start_warmer(char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0) {
+		struct stat ls;
 		int fd;
 		setsid();
 		if (fork() != 0)
@@ -93,6 +96,11 @@ static int start_warmer(char *err, size_t errlen)
 		if (fd >= 0 && fd != 0) {
 			dup2(fd, 0);
 			close(fd);
+		}
+		if (stat(log, &ls) == 0 && ls.st_size > LOG_KEEP_BYTES) {
+			char *old = xasprintf("%s.1", log);
+			rename(log, old); /* keep one previous log, like logrotate's rotate 1 */
+			free(old);
 		}
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {

@@ -9,8 +9,9 @@
 #   sshd_start [NAME]          start sshd NAME (default "a"; [A-Za-z0-9_]+)
 #   sshd_stop [NAME]           stop it, its sessions and the commands they run
 #   sshd_signal NAME SIG       send SIG (STOP, CONT, HUP, KILL...) to the listener only
-#   sshd_signal_all NAME SIG   send SIG to the listener and all its sessions
+#   sshd_signal_all NAME SIG   send SIG to all of sshd_pids NAME
 #   sshd_running NAME          the listener of NAME is alive (and not a zombie)
+#   sshd_pids NAME             pids of NAME: listener, connection processes, commands
 #   ssh_to NAME CMD...         run CMD on NAME with a fresh ssh connection
 #   ssh_master_start NAME      start an OpenSSH ControlMaster to NAME
 #   ssh_via_master NAME CMD... run CMD through that master (fails, 255, without one)
@@ -33,7 +34,10 @@
 # here reads the state files (sshd_load NAME sets the variables in the caller).
 #
 # Everything lives under $TEST_ROOT: lib.sh's cleanup finds the sshd by its command
-# line (the config path) and its sessions by their environment.  Nothing reads or
+# line (the config path), ControlMasters by theirs (-S $TEST_ROOT/...) and remote
+# commands by their environment (HOME); the per-connection sshd processes carry no
+# trace of the root, so this file hooks lib.sh's _cleanup to sshd_stop every sshd
+# first.  Nothing reads or
 # writes /etc/ssh (ssh runs with -F /dev/null, sshd with -f CONFIG), except that
 # /run/sshd (sshd's compiled-in privilege separation directory) is created if
 # missing.  The remote user is root, its $HOME an empty directory (so bash sources no
@@ -134,24 +138,75 @@ while True:
     time.sleep(0.02)
 '
 
+# Python helper: the processes of one private sshd.  argv: PORT HOMEDIR [LISTENER]
+# The listener, every process holding a TCP socket bound to 127.0.0.1:PORT (the
+# listener and the per-connection sshd processes - their titles, "sshd: root@notty",
+# no longer show the test root), every process whose environment has HOME=HOMEDIR
+# (the commands sessions run), and all descendants of these.
+_SSHD_PY_PIDS='
+import os, sys
+port, home = int(sys.argv[1]), os.fsencode("HOME=" + sys.argv[2])
+listener = sys.argv[3] if len(sys.argv) > 3 else ""
+want = "0100007F:%04X" % port
+inodes = set()
+for tab in ("/proc/net/tcp",):
+    try:
+        with open(tab) as f:
+            for line in f.readlines()[1:]:
+                x = line.split()
+                if x[1] == want:
+                    inodes.add("socket:[%s]" % x[9])
+    except OSError:
+        pass
+me = str(os.getpid())
+procs, kids, sel = [], {}, set()
+for p in os.listdir("/proc"):
+    if not p.isdigit() or p == me:
+        continue
+    try:
+        with open("/proc/%s/stat" % p, "rb") as f:
+            st = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        continue
+    if st[0] == b"Z":
+        continue
+    kids.setdefault(st[1].decode(), []).append(p)
+    if p == listener:
+        sel.add(p)
+        continue
+    try:
+        with open("/proc/%s/environ" % p, "rb") as f:
+            if home in f.read().split(b"\0"):
+                sel.add(p)
+                continue
+    except OSError:
+        pass
+    if inodes:
+        try:
+            for fd in os.listdir("/proc/%s/fd" % p):
+                try:
+                    if os.readlink("/proc/%s/fd/%s" % (p, fd)) in inodes:
+                        sel.add(p)
+                        break
+                except OSError:
+                    pass
+        except OSError:
+            pass
+todo = list(sel)
+while todo:
+    for k in kids.get(todo.pop(), []):
+        if k not in sel:
+            sel.add(k)
+            todo.append(k)
+for p in sorted(sel, key=int):
+    print(p)
+'
+
 # _sshd_alive PID: PID exists and is not a zombie.
 _sshd_alive () {
 	local st
 	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
 	[ -n "$st" ] && [ "${st%% *}" != Z ]
-}
-
-# _sshd_tree PID: PID and all its descendants, one a line (parents first).
-_sshd_tree () {
-	local queue=("$1") p k
-	while [ ${#queue[@]} -gt 0 ]; do
-		p=${queue[0]}
-		queue=("${queue[@]:1}")
-		echo "$p"
-		for k in $(pgrep -P "$p" 2>/dev/null); do
-			[ "$k" = "$BASHPID" ] || queue+=("$k")
-		done
-	done
 }
 
 # sshd_load NAME: set (and export) SSHD_<NAME>_* from the state files of NAME.
@@ -197,9 +252,11 @@ sshd_start () {
 	if [ ! -d /run/sshd ]; then
 		mkdir -p /run/sshd && chmod 0755 /run/sshd || return 1
 	fi
-	ssh-keygen -q -t ed25519 -N '' -C "flame-test-host-$_n" -f "$_d/ssh_host_ed25519_key" </dev/null &&
-		ssh-keygen -q -t ed25519 -N '' -C "flame-test-client-$_n" -f "$_d/client_ed25519" </dev/null ||
-		{ _sshd_err "ssh-keygen failed"; return 1; }
+	if ! ssh-keygen -q -t ed25519 -N '' -C "flame-test-host-$_n" -f "$_d/ssh_host_ed25519_key" </dev/null ||
+		! ssh-keygen -q -t ed25519 -N '' -C "flame-test-client-$_n" -f "$_d/client_ed25519" </dev/null; then
+		_sshd_err "ssh-keygen failed"
+		return 1
+	fi
 	cp "$_d/client_ed25519.pub" "$_d/authorized_keys" || return 1
 	cut -d' ' -f1,2 "$_d/ssh_host_ed25519_key.pub" >"$_d/host_pub" || return 1
 
@@ -236,15 +293,17 @@ sshd_start () {
 			sed 's/^/lib-sshd:   /' "$_d/sshd.log" >&2
 			return 1
 		fi
-		"$SSHD_BIN" -D -f "$_d/sshd_config" -E "$_d/sshd.log" </dev/null >>"$_d/sshd.log" 2>&1 &
-		pid=$!
+		# Started from a subshell, so it is not a child (a job) of the caller: a
+		# plain "wait" in a test must not wait for the sshd.
+		# shellcheck disable=SC2094
+		pid=$("$SSHD_BIN" -D -f "$_d/sshd_config" -E "$_d/sshd.log" \
+			</dev/null >>"$_d/sshd.log" 2>&1 & echo $!)
 		rc=0
 		"$PYTHON" -c "$_SSHD_PY_READY" "$pid" "$port" 10 || rc=$?
 		if [ "$rc" -eq 0 ]; then
 			break
 		fi
 		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
 		# Lost a race for the port: try another one.  Anything else is fatal.
 		if [ "$rc" -eq 2 ] && grep -qiE 'bind|address already in use' "$_d/sshd.log"; then
 			continue
@@ -282,8 +341,17 @@ sshd_signal () {
 	kill -"$2" "$(cat "$_d/listener.pid")"
 }
 
-# sshd_signal_all NAME SIG: send SIG to the listener of NAME and all its descendants
-# (per-connection sshd processes and the commands they run).
+# sshd_pids [NAME]: pids (one a line) of sshd NAME: its listener, the sshd processes
+# of its connections and the commands they run, with all their descendants.
+sshd_pids () {
+	local _n _N _d pid=
+	_sshd_name "${1:-a}" || return 1
+	[ -s "$_d/port" ] || { _sshd_err "sshd '$_n' was not started"; return 1; }
+	[ -s "$_d/listener.pid" ] && pid=$(cat "$_d/listener.pid")
+	"$PYTHON" -c "$_SSHD_PY_PIDS" "$(cat "$_d/port")" "$_d/home" ${pid:+"$pid"}
+}
+
+# sshd_signal_all NAME SIG: send SIG to every process of sshd NAME (see sshd_pids).
 sshd_signal_all () {
 	local _n _N _d pids
 	if [ $# -ne 2 ]; then
@@ -291,54 +359,52 @@ sshd_signal_all () {
 		return 2
 	fi
 	_sshd_name "$1" || return 1
-	[ -s "$_d/listener.pid" ] || { _sshd_err "sshd '$_n' was not started"; return 1; }
-	pids=$(_sshd_tree "$(cat "$_d/listener.pid")")
+	pids=$(sshd_pids "$_n") || return 1
+	[ -n "$pids" ] || return 0
 	# shellcheck disable=SC2086
 	kill -"$2" $pids
 }
 
-# sshd_stop [NAME]: stop the sshd NAME together with its sessions (and what they
-# run); SIGTERM, SIGKILL after 5 s.  A stopped (SIGSTOP) sshd is continued first.
-# Succeeds if nothing of it is left.
+# sshd_stop [NAME]: stop sshd NAME with its sessions and the commands they run
+# (sshd_pids): SIGTERM (and SIGCONT, should they be stopped), SIGKILL after 5 s.
+# Succeeds if nothing of it is left.  Stopping a stopped sshd is fine.
 sshd_stop () {
-	local _n _N _d pid pids p left i
+	local _n _N _d pids p left="" i
 	_sshd_name "${1:-a}" || return 1
-	[ -s "$_d/listener.pid" ] || { _sshd_err "sshd '$_n' was not started"; return 1; }
-	pid=$(cat "$_d/listener.pid")
-	if ! _sshd_alive "$pid"; then
-		wait "$pid" 2>/dev/null
-		rm -f "$_d/listener.pid"
-		return 0
-	fi
-	# Sessions are children of the listener; remember them before it goes away
-	# (they would be re-parented).
-	pids=$(_sshd_tree "$pid")
-	# shellcheck disable=SC2086
-	kill -TERM $pids 2>/dev/null
-	# shellcheck disable=SC2086
-	kill -CONT $pids 2>/dev/null
-	for i in $(seq 100); do
-		left=
-		for p in $pids; do
-			_sshd_alive "$p" && left="$left $p"
-		done
-		[ -n "$left" ] || break
-		sleep 0.05
-	done
-	if [ -n "$left" ]; then
+	pids=$(sshd_pids "$_n") || return 1
+	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2086
-		kill -KILL $left 2>/dev/null
-		sleep 0.1
+		kill -TERM $pids 2>/dev/null
+		# shellcheck disable=SC2086
+		kill -CONT $pids 2>/dev/null
+		for i in $(seq 100); do
+			left=
+			for p in $pids; do
+				_sshd_alive "$p" && left="$left $p"
+			done
+			[ -n "$left" ] || break
+			sleep 0.05
+		done
+		: "$i"
+		if [ -n "$left" ]; then
+			# shellcheck disable=SC2086
+			kill -KILL $left 2>/dev/null
+			sleep 0.1
+		fi
 	fi
-	wait "$pid" 2>/dev/null
-	for p in $pids; do
-		if _sshd_alive "$p"; then
-			_sshd_err "sshd '$_n': process $p survived SIGKILL"
+	rm -f "$_d/listener.pid"
+	# Anything new (a session accepted just before the listener went) or left over.
+	pids=$(sshd_pids "$_n") || return 1
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null
+		sleep 0.1
+		pids=$(sshd_pids "$_n")
+		if [ -n "$pids" ]; then
+			_sshd_err "sshd '$_n': processes left after SIGKILL: ${pids//$'\n'/ }"
 			return 1
 		fi
-	done
-	rm -f "$_d/listener.pid"
-	: "$i"
+	fi
 	return 0
 }
 
@@ -387,6 +453,7 @@ ssh_to () {
 ssh_master_start () {
 	local _n _N _d SSH_ARGS rc=0 out mpid
 	_sshd_name "${1:-a}" || return 1
+	sshd_load "$_n" || return 1
 	sshd_ssh_args "$_n" || return 1
 	if [ -S "$_d/cm" ] && ssh "${SSH_ARGS[@]}" -S "$_d/cm" -O check root@127.0.0.1 >/dev/null 2>&1; then
 		_sshd_err "a ControlMaster to '$_n' is already running"
@@ -445,3 +512,25 @@ ssh_master_stop () {
 	rm -f "$_d/cm" "$_d/master.pid"
 	[ -z "$mpid" ] || ! _sshd_alive "$mpid"
 }
+
+# At exit, before lib.sh's own cleanup: stop every sshd of this file with its
+# sessions.  (lib.sh finds the listener by its command line and the remote commands
+# by HOME, but the per-connection sshd processes carry no trace of $TEST_ROOT.)
+_sshd_cleanup_all () {
+	local f n
+	[ -n "${TEST_ROOT:-}" ] && [ -d "$TEST_ROOT" ] || return 0
+	for f in "$TEST_ROOT"/sshd-*/port; do
+		[ -f "$f" ] || continue
+		n=${f%/port}
+		n=${n##*/sshd-}
+		ssh_master_stop "$n" >/dev/null 2>&1 || :
+		sshd_stop "$n" >/dev/null 2>&1 || :
+	done
+}
+if declare -F _cleanup >/dev/null && ! declare -F _sshd_lib_cleanup >/dev/null; then
+	eval "$(declare -f _cleanup | sed '1s/^_cleanup /_sshd_lib_cleanup /')"
+	_cleanup () {
+		[ -n "$_cleaned" ] || _sshd_cleanup_all
+		_sshd_lib_cleanup "$@"
+	}
+fi
