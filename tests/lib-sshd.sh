@@ -4,7 +4,10 @@
 # Source it AFTER tests/lib.sh:
 #
 #   . "$(dirname "$0")/../lib.sh"
-#   . "$(dirname "$0")/../lib-sshd.sh"
+#   . "$TEST_DIRECTORY/lib-sshd.sh"
+#
+# (lib.sh has changed to $WORK by then, so "$(dirname "$0")/../lib-sshd.sh" only
+# works when $0 is absolute, as under tests/run.sh.)
 #
 #   sshd_start [NAME]          start sshd NAME (default "a"; [A-Za-z0-9_]+)
 #   sshd_stop [NAME]           stop it, its sessions and the commands they run
@@ -37,10 +40,9 @@
 # line (the config path), ControlMasters by theirs (-S $TEST_ROOT/...) and remote
 # commands by their environment (HOME); the per-connection sshd processes carry no
 # trace of the root, so this file hooks lib.sh's _cleanup to sshd_stop every sshd
-# first.  Nothing reads or
-# writes /etc/ssh (ssh runs with -F /dev/null, sshd with -f CONFIG), except that
-# /run/sshd (sshd's compiled-in privilege separation directory) is created if
-# missing.  The remote user is root, its $HOME an empty directory (so bash sources no
+# first.  Nothing reads or writes /etc/ssh (ssh runs with -F /dev/null, sshd with
+# -f CONFIG); only /run/sshd (sshd's compiled-in privilege separation directory) is
+# created if missing.  The remote user is root, its $HOME an empty directory (so bash sources no
 # ~/.bashrc), PATH is sshd's default.
 #
 # Extra ssh client options: set the array SSH_EXTRA_OPTS (e.g. (-o ConnectTimeout=2));
