@@ -200,10 +200,3 @@ const struct backend backend_local = {
 	.readable = local_readable,
 	.reap_stray = local_reap_stray,
 };
-
-const struct backend *backend_find(const char *name)
-{
-	if (!strcmp(name, "local"))
-		return &backend_local;
-	return NULL;
-}
