@@ -6,6 +6,7 @@ int cmd_run(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_pool_ls(int argc, char **argv);
 int cmd_pool_scale(int argc, char **argv);
+int cmd_pool_key(int argc, char **argv);
 int cmd_warmer(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_help(int argc, char **argv);

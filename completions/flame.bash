@@ -212,7 +212,7 @@ _flame()
 
     pool)
         if ((cword == 2)); then
-            _flame_words "ls scale" "$cur"
+            _flame_words "ls scale key" "$cur"
             return 0
         fi
         case ${words[2]} in
@@ -236,6 +236,16 @@ _flame()
                 _flame_words "--min --max --max-concurrency" "$cur"
             else
                 _flame_words "$(_flame_pools)" "$cur"
+            fi
+            ;;
+        key)
+            # one pool name, then nothing
+            if ((cword == 3)); then
+                if [[ $cur == -* ]]; then
+                    _flame_words "-h --help" "$cur"
+                else
+                    _flame_words "$(_flame_pools)" "$cur"
+                fi
             fi
             ;;
         esac

@@ -97,8 +97,16 @@ test_expect_success 'flame pool scale <TAB> offers the pools, then its options' 
 	expect_comp "flame pool scale ffmpeg --max 3 --" --max --max-concurrency --min
 '
 
+test_expect_success 'flame pool <TAB> offers key; flame pool key <TAB> offers the pools, once' '
+	offers "flame pool " key &&
+	expect_comp "flame pool k" key &&
+	expect_comp "flame pool key " default ffmpeg thumbs &&
+	expect_comp "flame pool key t" thumbs &&
+	expect_comp "flame pool key ffmpeg "
+'
+
 test_expect_success 'pool and warmer actions and their options' '
-	expect_comp "flame pool " ls scale &&
+	expect_comp "flame pool " key ls scale &&
 	expect_comp "flame pool ls -" --json &&
 	expect_comp "flame warmer " run status stop &&
 	expect_comp "flame warmer status "
@@ -175,6 +183,7 @@ test_expect_success 'completing never runs flame (it could start a warmer)' '
 	export PATH="$TEST_ROOT/fakebin:$PATH" &&
 	comp "flame run --pool " >/dev/null &&
 	comp "flame pool scale " >/dev/null &&
+	comp "flame pool key " >/dev/null &&
 	comp "flame " >/dev/null &&
 	test ! -e "$TEST_ROOT/flame-was-run"
 '

@@ -57,6 +57,15 @@ test_expect_success 'every subcommand is documented' '
 	done
 '
 
+test_expect_success 'flame pool key and its keys directory are documented' '
+	text=$(rendered) &&
+	printf "%s\n" "$text" | grep -qF -- "flame pool key" &&
+	printf "%s\n" "$text" | grep -qF -- "pool key" &&
+	section=$(printf "%s\n" "$text" | sed -n "/^FILES/,/^[A-Z]/p") &&
+	printf "%s\n" "$section" | grep -qF -- "flame/keys/" &&
+	printf "%s\n" "$text" | grep -qF -- "ssh-keygen(1)"
+'
+
 test_expect_success 'every exit status is documented' '
 	text=$(rendered) &&
 	section=$(printf "%s\n" "$text" | sed -n "/^EXIT STATUS/,/^[A-Z]/p") &&
