@@ -87,32 +87,15 @@ static struct agent_job *find_job(struct agent *a, uint32_t id)
 static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s)
 {
 	uint32_t has_getdir;
-	int need;
+	int rc = job_spec_read(r, s);
 
-	memset(s, 0, sizeof *s);
-	s->id = rbuf_u32(r);
-	s->timeout_ms = rbuf_i64(r);
-	s->argv = rbuf_strv(r, 1 << 20);
-	s->env = rbuf_strv(r, 1 << 16);
-	s->put_names = rbuf_strv(r, WIRE_MAX_FDS);
-	s->get_patterns = rbuf_strv(r, 4096);
 	has_getdir = rbuf_u32(r);
-	s->nput = (int)strv_len(s->put_names);
-	need = 3 + (has_getdir ? 1 : 0) + s->nput;
-	if (r->bad || !s->argv[0] || !s->argv[0][0] || nfds != need)
+	if (rc < 0 || r->bad || nfds != 3 + (has_getdir ? 1 : 0) + s->nput)
 		return -1;
 	memcpy(s->stdio, fds, sizeof s->stdio);
 	s->getdir_fd = has_getdir ? fds[3] : -1;
 	s->put_fds = fds + 3 + (has_getdir ? 1 : 0);
 	return 0;
-}
-
-static void free_spec(struct job_spec *s)
-{
-	strv_free(s->argv);
-	strv_free(s->env);
-	strv_free(s->put_names);
-	strv_free(s->get_patterns);
 }
 
 static void free_job(struct agent_job *j)
@@ -136,7 +119,7 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 
 	if (parse_job(r, fds, nfds, &spec) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
 		send_done(a, spec.id, 0, JOB_SETUP_FAILED);
-		free_spec(&spec);
+		job_spec_free(&spec);
 		close_fds(fds, nfds);
 		return;
 	}
@@ -156,7 +139,7 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 			send_done(a, j->id, status, 0);
 			free_job(j);
 			close_fds(fds, nfds);
-			free_spec(&spec);
+			job_spec_free(&spec);
 			return;
 		}
 	} else {
@@ -185,7 +168,7 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 		a->jobs[a->njobs++] = j;
 	}
 	close_fds(fds, nfds);
-	free_spec(&spec);
+	job_spec_free(&spec);
 }
 
 static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *fds, int nfds)
@@ -274,16 +257,8 @@ static int collector_exited(struct agent *a, struct agent_job *j)
 
 static void enforce_timeout(struct agent_job *j, int64_t now)
 {
-	if (j->phase != RUNNING || !j->deadline || now < j->deadline)
-		return;
-	if (!(j->flags & JOB_TIMED_OUT)) {
-		j->flags |= JOB_TIMED_OUT;
-		kill(-j->pid, SIGTERM);
-		j->deadline = now + JOB_KILL_GRACE_MS;
-	} else {
-		kill(-j->pid, SIGKILL);
-		j->deadline = 0;
-	}
+	if (j->phase == RUNNING)
+		job_timeout_step(j->pid, &j->flags, &j->deadline, now);
 }
 
 static int on_warmer(struct agent *a)
@@ -433,6 +408,8 @@ int cmd_agent(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "local"))
 		return agent_local(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "slot"))
+		return cmd_agent_slot(argc - 1, argv + 1);
 	msg("agent: unknown mode; the agent is internal and started by the warmer");
 	return EXIT_USAGE;
 }

@@ -253,3 +253,40 @@ pid_t job_spawn(const struct job_spec *s, int *status)
 	}
 	return pid;
 }
+
+int job_spec_read(struct rbuf *r, struct job_spec *s)
+{
+	memset(s, 0, sizeof *s);
+	s->id = rbuf_u32(r);
+	s->timeout_ms = rbuf_i64(r);
+	s->argv = rbuf_strv(r, 1 << 20);
+	s->env = rbuf_strv(r, 1 << 16);
+	s->put_names = rbuf_strv(r, WIRE_MAX_FDS);
+	s->get_patterns = rbuf_strv(r, 4096);
+	s->nput = (int)strv_len(s->put_names);
+	s->getdir_fd = -1;
+	return r->bad || !s->argv[0] || !s->argv[0][0] ? -1 : 0;
+}
+
+void job_spec_free(struct job_spec *s)
+{
+	strv_free(s->argv);
+	strv_free(s->env);
+	strv_free(s->put_names);
+	strv_free(s->get_patterns);
+	s->argv = s->env = s->put_names = s->get_patterns = NULL;
+}
+
+void job_timeout_step(pid_t pgid, uint32_t *flags, int64_t *deadline, int64_t now)
+{
+	if (!*deadline || now < *deadline)
+		return;
+	if (!(*flags & JOB_TIMED_OUT)) {
+		*flags |= JOB_TIMED_OUT;
+		kill(-pgid, SIGTERM);
+		*deadline = now + JOB_KILL_GRACE_MS;
+	} else {
+		kill(-pgid, SIGKILL);
+		*deadline = 0;
+	}
+}

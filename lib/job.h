@@ -56,6 +56,17 @@ char **job_environment(char *const *assigned, const char *pool, const char *runn
  * happened to ignore. */
 void job_reset_signals(void);
 
+/* Reads a W_JOB payload's common part (id, timeout, argv, env, put names,
+ * get patterns); -1 if it is malformed or has no command.  Descriptors are
+ * the caller's business.  job_spec_free() frees what it allocated. */
+struct rbuf;
+int job_spec_read(struct rbuf *r, struct job_spec *s);
+void job_spec_free(struct job_spec *s);
+
+/* One step of the timeout: TERM the group at the deadline, KILL it
+ * JOB_KILL_GRACE_MS later.  Updates *flags and *deadline (0: nothing due). */
+void job_timeout_step(pid_t pgid, uint32_t *flags, int64_t *deadline, int64_t now);
+
 /* The exit status `flame run` reports for a finished job. */
 int job_exit_code(int wait_status, uint32_t flags);
 

@@ -22,8 +22,12 @@ enum wire_type {
 	W_STARTED = 20, W_DONE, W_ERROR, W_REPLY,
 	/* warmer -> runner agent */
 	W_JOB = 40, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP,
-	/* runner agent -> warmer; job wrapper -> agent */
-	W_READY = 60, W_JOB_PGID, W_JOB_DONE
+	/* runner agent -> warmer */
+	W_READY = 60, W_JOB_DONE = 62,
+	/* a job's streams where descriptors cannot travel (over SSH):
+	 * link -> slot W_STDIN {job, bytes}, W_STDIN_EOF {job};
+	 * slot -> link W_OUT {job, bytes}, W_ERR {job, bytes} */
+	W_STDIN = 80, W_STDIN_EOF, W_OUT, W_ERR
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */

@@ -1,0 +1,514 @@
+/* agent_slot.c — `flame agent slot in|out TOKEN`: one job slot of a runner
+ * reached over SSH, where descriptors cannot travel.
+ *
+ * The warmer's side holds two SSH sessions per slot, one per direction, so
+ * that a blocking write one way can never wait on a read the other way.
+ * sshd starts one process per channel: `slot out` hands its stdout (the
+ * channel back to the warmer) to `slot in` over a Unix socket named by
+ * TOKEN and then waits; `slot in` reads job requests, stdin and signals from
+ * its stdin and runs one job at a time: exact argv and environment, own
+ * process group and scratch directory, stdout and stderr relayed as frames,
+ * the exit status in an explicit W_JOB_DONE (libssh2 1.10 cannot tell a
+ * missing exit status from 0).  When its stdin closes (the warmer or the
+ * connection went away) the running job's group is killed. */
+#include "cmds.h"
+#include "job.h"
+#include "paths.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RENDEZVOUS_MS 15000
+#define STDIN_CAP (8u << 20)   /* read-ahead, so signals get past unread stdin */
+#define CHUNK 65536
+
+struct slot_job {
+	uint32_t id;
+	pid_t pid;
+	int pidfd, in_fd, out_fd, err_fd;  /* our ends of the job's pipes */
+	int stdin_eof;                     /* W_STDIN_EOF arrived */
+	unsigned char *pending;            /* stdin not yet written to the job */
+	size_t plen, pcap;
+	uint32_t flags;
+	int64_t deadline;
+	char *scratch;
+	int exited, status;
+};
+
+static char *socket_path(const char *token, char *err, size_t errlen)
+{
+	char *dir = paths_runtime_dir(err, errlen), *p;
+	if (!dir)
+		return NULL;
+	if (strspn(token, "0123456789abcdef") != strlen(token) || strlen(token) < 16 ||
+	    strlen(token) > 64) {
+		snprintf(err, errlen, "slot token must be 16 to 64 hex digits");
+		free(dir);
+		return NULL;
+	}
+	p = xasprintf("%s/slot-%s.sock", dir, token);
+	free(dir);
+	return p;
+}
+
+static int slot_out(const char *token)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[512], b[256];
+	char *path = socket_path(token, err, sizeof err);
+	int64_t until = now_ms() + RENDEZVOUS_MS;
+	int fd = -1;
+	struct wbuf w;
+
+	if (!path) {
+		msg("agent slot out: %s", err);
+		return EXIT_USAGE;
+	}
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	free(path);
+	while (now_ms() < until) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		usleep(5000);
+	}
+	if (fd < 0) {
+		msg("agent slot out: no 'slot in' for this token within %d s", RENDEZVOUS_MS / 1000);
+		return EXIT_FAILURE_FLAME;
+	}
+	wbuf_init(&w, W_READY);
+	wbuf_fd(&w, 1);
+	if (wire_send(fd, &w) < 0) {
+		wbuf_free(&w);
+		return EXIT_FAILURE_FLAME;
+	}
+	wbuf_free(&w);
+	close(fd);
+	/* Our stdout now belongs to `slot in`; stay until the channel closes. */
+	while (read(0, b, sizeof b) > 0)
+		;
+	return 0;
+}
+
+static int rendezvous(const char *token, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = socket_path(token, err, errlen);
+	struct wire_conn c;
+	struct rbuf r = { 0 };
+	uint8_t type;
+	int lfd, cfd, fds[WIRE_MAX_FDS], nfds = 0, out = -1;
+	struct pollfd p;
+
+	if (!path)
+		return -1;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unlink(path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 1) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		goto out;
+	}
+	p.fd = lfd;
+	p.events = POLLIN;
+	if (poll(&p, 1, RENDEZVOUS_MS) <= 0 || (cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "no 'slot out' for this token within %d s", RENDEZVOUS_MS / 1000);
+		goto out;
+	}
+	wire_conn_init(&c, cfd);
+	if (wire_conn_recv(&c, &type, &r, fds, &nfds) == 1 && type == W_READY && nfds == 1) {
+		out = fds[0];
+		nfds = 0;
+	} else {
+		snprintf(err, errlen, "'slot out' did not hand over its channel");
+	}
+	close_fds(fds, nfds);
+	wire_conn_free(&c);
+	close(cfd);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	unlink(path);
+	free(path);
+	return out;
+}
+
+static int pidfd_of(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int send_frame(int fd, enum wire_type t, uint32_t id, const void *p, size_t n)
+{
+	struct wbuf w;
+	int rc;
+	wbuf_init(&w, t);
+	wbuf_u32(&w, id);
+	wbuf_bytes(&w, p, n);
+	rc = wire_send(fd, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
+static int send_done(int fd, uint32_t id, int64_t status, int64_t flags)
+{
+	struct wbuf w;
+	int rc;
+	wbuf_init(&w, W_JOB_DONE);
+	wbuf_u32(&w, id);
+	wbuf_i64(&w, status);
+	wbuf_i64(&w, flags);
+	rc = wire_send(fd, &w);
+	wbuf_free(&w);
+	return rc;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Starts the job with pipes for its streams; 0, or -1 after W_JOB_DONE. */
+static int start(struct slot_job *j, struct job_spec *spec, const char *root, int out)
+{
+	int in[2], so[2], se[2], status = 0;
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(so, O_CLOEXEC) < 0 || pipe2(se, O_CLOEXEC) < 0) {
+		send_done(out, spec->id, 0, JOB_SETUP_FAILED);
+		return -1;
+	}
+	fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
+	fcntl(so[0], F_SETPIPE_SZ, 1 << 20);
+	spec->stdio[0] = in[0];
+	spec->stdio[1] = so[1];
+	spec->stdio[2] = se[1];
+	j->scratch = xasprintf("%s/job-%u", root, spec->id);
+	spec->scratch = j->scratch;
+	j->id = spec->id;
+	j->pid = job_spawn(spec, &status);
+	close(in[0]);
+	close(so[1]);
+	close(se[1]);
+	j->in_fd = in[1];
+	j->out_fd = so[0];
+	j->err_fd = se[0];
+	set_nonblock(j->in_fd, 1);
+	if (j->pid > 0) {
+		setpgid(j->pid, j->pid);
+		j->pidfd = pidfd_of(j->pid);
+	}
+	if (j->pid < 0 || j->pidfd < 0) {
+		char buf[4096];
+		ssize_t n;
+		if (j->pid > 0)
+			kill(-j->pid, SIGKILL);
+		/* job_spawn wrote why on the job's stderr: pass it on */
+		set_nonblock(j->err_fd, 1);
+		while ((n = read(j->err_fd, buf, sizeof buf)) > 0)
+			send_frame(out, W_ERR, j->id, buf, (size_t)n);
+		send_done(out, j->id, status, j->pid < 0 ? 0 : JOB_SETUP_FAILED);
+		return -1;
+	}
+	j->deadline = spec->timeout_ms ? now_ms() + spec->timeout_ms : 0;
+	return 0;
+}
+
+static void free_job(struct slot_job *j)
+{
+	close_fd(&j->pidfd);
+	close_fd(&j->in_fd);
+	close_fd(&j->out_fd);
+	close_fd(&j->err_fd);
+	free(j->pending);
+	free(j->scratch);
+	memset(j, 0, sizeof *j);
+	j->pidfd = j->in_fd = j->out_fd = j->err_fd = -1;
+}
+
+static void queue_stdin(struct slot_job *j, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r);
+	if (r->bad || n > r->len - r->off)
+		return;
+	if (j->in_fd < 0) { /* the job closed its stdin: drop, as a pipe would */
+		r->off += n;
+		return;
+	}
+	if (j->plen + n > j->pcap) {
+		j->pcap = j->plen + n + CHUNK;
+		j->pending = xrealloc(j->pending, j->pcap);
+	}
+	memcpy(j->pending + j->plen, r->p + r->off, n);
+	j->plen += n;
+	r->off += n;
+}
+
+static void flush_stdin(struct slot_job *j)
+{
+	while (j->in_fd >= 0 && j->plen > 0) {
+		ssize_t w = write(j->in_fd, j->pending, j->plen);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w < 0) { /* EPIPE: the job stopped reading; drop what it will never see */
+			j->plen = 0;
+			close_fd(&j->in_fd);
+			return;
+		}
+		memmove(j->pending, j->pending + w, j->plen - (size_t)w);
+		j->plen -= (size_t)w;
+	}
+	if (j->stdin_eof && j->plen == 0)
+		close_fd(&j->in_fd);
+}
+
+/* Relays what the pipe has; 0 at EOF, 1 while open, -1 if the link is gone. */
+static int relay(int *fd, enum wire_type t, uint32_t id, int out)
+{
+	char buf[CHUNK];
+	ssize_t n = read(*fd, buf, sizeof buf);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0) {
+		close_fd(fd);
+		return 0;
+	}
+	return send_frame(out, t, id, buf, (size_t)n) < 0 ? -1 : 1;
+}
+
+static void enforce_timeout(struct slot_job *j)
+{
+	if (!j->exited)
+		job_timeout_step(j->pid, &j->flags, &j->deadline, now_ms());
+}
+
+/* The leader is gone: kill the rest of its group (the id cannot be reused
+ * before the leader is reaped), then let the pipes drain. */
+static void leader_exited(struct slot_job *j)
+{
+	kill(-j->pid, SIGKILL);
+	while (waitpid(j->pid, &j->status, 0) < 0 && errno == EINTR)
+		;
+	close_fd(&j->pidfd);
+	close_fd(&j->in_fd);
+	j->exited = 1;
+}
+
+static int finish(struct slot_job *j, int out)
+{
+	unsigned flags = j->flags;
+	if (rmdir(j->scratch) < 0 && errno != ENOENT)
+		flags |= job_collect(j->scratch, NULL, -1, -1);
+	return send_done(out, j->id, j->status, flags);
+}
+
+/* Files travel over SSH in a later step; a slot refuses them for now. */
+static int parse_job(struct rbuf *r, struct job_spec *s)
+{
+	return job_spec_read(r, s) < 0 || s->put_names[0] || s->get_patterns[0] ? -1 : 0;
+}
+
+struct slot {
+	struct wire_conn in;
+	int out;
+	const char *root, *runner, *pool;
+	struct slot_job job;
+	int busy;
+};
+
+static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
+{
+	struct slot_job *j = &sl->job;
+	uint32_t id;
+
+	if (type == W_JOB) {
+		struct job_spec spec;
+		char **env;
+		if (sl->busy || parse_job(r, &spec) < 0) {
+			send_done(sl->out, spec.id, 0, JOB_SETUP_FAILED);
+			job_spec_free(&spec);
+			return;
+		}
+		env = job_environment(spec.env, sl->pool, sl->runner, spec.id);
+		strv_free(spec.env);
+		spec.env = env;
+		sl->busy = start(j, &spec, sl->root, sl->out) == 0;
+		if (!sl->busy)
+			free_job(j);
+		job_spec_free(&spec);
+		return;
+	}
+	id = rbuf_u32(r);
+	if (!sl->busy || id != j->id || r->bad)
+		return; /* late frames of a finished job */
+	if (type == W_STDIN)
+		queue_stdin(j, r);
+	else if (type == W_STDIN_EOF)
+		j->stdin_eof = 1;
+	else if (type == W_JOB_SIGNAL && !j->exited) {
+		uint32_t sig = rbuf_u32(r);
+		if (sig > 0 && sig < 65)
+			kill(-j->pid, (int)sig);
+	} else if (type == W_JOB_CANCEL && !j->exited) {
+		kill(-j->pid, SIGKILL);
+	}
+}
+
+/* Reads frames from the link; -1 when it is gone. */
+static int read_link(struct slot *sl)
+{
+	uint8_t type;
+	struct rbuf r = { 0 };
+	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&sl->in);
+
+	if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
+		return -1;
+	while ((rc = wire_conn_next(&sl->in, &type, &r, fds, &nfds)) == 1) {
+		close_fds(fds, nfds);
+		on_frame(sl, type, &r);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int slot_loop(struct slot *sl)
+{
+	struct slot_job *j = &sl->job;
+
+	for (;;) {
+		struct pollfd p[5];
+		int n = 0, i_in = -1, i_w = -1, i_o = -1, i_e = -1, i_p = -1;
+		int64_t wait = 1000;
+
+		if (sl->busy) {
+			flush_stdin(j);
+			enforce_timeout(j);
+			if (j->exited && j->out_fd < 0 && j->err_fd < 0) {
+				if (finish(j, sl->out) < 0)
+					return 0;
+				free_job(j);
+				sl->busy = 0;
+				continue;
+			}
+			if (j->deadline)
+				wait = j->deadline - now_ms() > 0 ? j->deadline - now_ms() : 0;
+		}
+		if (!sl->busy || j->plen < STDIN_CAP) {
+			p[n] = (struct pollfd){ .fd = 0, .events = POLLIN };
+			i_in = n++;
+		}
+		if (sl->busy) {
+			if (j->in_fd >= 0 && j->plen) {
+				p[n] = (struct pollfd){ .fd = j->in_fd, .events = POLLOUT };
+				i_w = n++;
+			}
+			if (j->out_fd >= 0) {
+				p[n] = (struct pollfd){ .fd = j->out_fd, .events = POLLIN };
+				i_o = n++;
+			}
+			if (j->err_fd >= 0) {
+				p[n] = (struct pollfd){ .fd = j->err_fd, .events = POLLIN };
+				i_e = n++;
+			}
+			if (j->pidfd >= 0) {
+				p[n] = (struct pollfd){ .fd = j->pidfd, .events = POLLIN };
+				i_p = n++;
+			}
+		}
+		if (poll(p, (nfds_t)n, (int)wait) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (i_o >= 0 && p[i_o].revents && relay(&j->out_fd, W_OUT, j->id, sl->out) < 0)
+			return 0;
+		if (i_e >= 0 && p[i_e].revents && relay(&j->err_fd, W_ERR, j->id, sl->out) < 0)
+			return 0;
+		if (i_p >= 0 && p[i_p].revents)
+			leader_exited(j);
+		(void)i_w;
+		if (i_in >= 0 && p[i_in].revents && read_link(sl) < 0)
+			return 0; /* the link is gone */
+	}
+}
+
+static int slot_in(const char *token)
+{
+	struct slot sl;
+	char err[512], *scratch = NULL;
+	struct wbuf w;
+	int rc;
+
+	memset(&sl, 0, sizeof sl);
+	sl.job.pidfd = sl.job.in_fd = sl.job.out_fd = sl.job.err_fd = -1;
+	sl.root = getenv("FLAME_SLOT_ROOT");
+	/* set by the warmer's side on the command line it runs */
+	sl.runner = getenv("FLAME_RUNNER_ID");
+	sl.pool = getenv("FLAME_POOL");
+	if (!sl.runner)
+		sl.runner = "ssh";
+	if (!sl.pool)
+		sl.pool = "ssh";
+	job_reset_signals();
+	signal(SIGPIPE, SIG_IGN);
+	sl.out = rendezvous(token, err, sizeof err);
+	if (sl.out < 0) {
+		msg("agent slot in: %s", err);
+		return EXIT_FAILURE_FLAME;
+	}
+	if (!sl.root) {
+		scratch = paths_scratch_root(err, sizeof err);
+		if (!scratch) {
+			msg("agent slot in: %s", err);
+			close(sl.out);
+			return EXIT_FAILURE_FLAME;
+		}
+		sl.root = scratch;
+	}
+	wire_conn_init(&sl.in, 0);
+	wbuf_init(&w, W_READY);
+	wbuf_i64(&w, getpid());
+	rc = wire_send(sl.out, &w);
+	wbuf_free(&w);
+	if (rc == 0)
+		rc = slot_loop(&sl);
+	if (sl.busy) {
+		if (!sl.job.exited)
+			kill(-sl.job.pid, SIGKILL);
+		if (!sl.job.exited)
+			leader_exited(&sl.job);
+		job_collect(sl.job.scratch, NULL, -1, -1);
+		free_job(&sl.job);
+	}
+	wire_conn_free(&sl.in);
+	close(sl.out);
+	free(scratch);
+	return rc;
+}
+
+int cmd_agent_slot(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "in"))
+		return slot_in(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "out"))
+		return slot_out(argv[2]);
+	msg("agent slot: usage: flame agent slot in|out TOKEN (started by the warmer over SSH)");
+	return EXIT_USAGE;
+}
