@@ -73,9 +73,9 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
 
-build/tools/ssh-probe: tests/tools/ssh_probe.c $(SSH_OBJ) build/obj/lib/util.o
+build/tools/ssh-probe: tests/tools/ssh_probe.c $(SSH_OBJ) build/obj/lib/util.o build/obj/lib/login.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(SSH_OBJ) build/obj/lib/util.o $(SSH_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(SSH_OBJ) build/obj/lib/util.o build/obj/lib/login.o $(SSH_LIBS)
 
 san: build/san/flame
 

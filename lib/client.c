@@ -28,6 +28,7 @@ void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
 	wbuf_i64(w, ps->idle_ms);
 	wbuf_i64(w, ps->boot_ms);
 	wbuf_i64(w, ps->slot_ms);
+	wbuf_str(w, ps->backend_conf);
 }
 
 char *client_log_path(void)

@@ -1,6 +1,7 @@
 /* config.c — see config.h. */
 #include "config.h"
 #include "duration.h"
+#include "login.h"
 #include "paths.h"
 #include "util.h"
 
@@ -86,12 +87,80 @@ static int set_duration(const cJSON *v, const char *key, int64_t *out,
 
 static int parse_backend(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
 {
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, "local") != 0) {
-		snprintf(err, errlen, "pool '%s': backend must be \"local\" (the only backend in this version)",
-		         ps->name);
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh"))) {
+		snprintf(err, errlen, "pool '%s': backend must be \"local\" or \"ssh\"", ps->name);
 		return -1;
 	}
 	snprintf(ps->backend, sizeof ps->backend, "%s", v->valuestring);
+	return 0;
+}
+
+static int check_host(const cJSON *h, const char *pool, char *err, size_t errlen)
+{
+	const cJSON *login = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "login") : h;
+	const cJSON *key = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "host_key") : NULL;
+	char user[64], host[256], why[300];
+	int port = 22;
+
+	if (!cJSON_IsString(login) ||
+	    login_parse(login->valuestring, user, sizeof user, host, sizeof host, &port, why, sizeof why) < 0) {
+		snprintf(err, errlen, "pool '%s': each host is \"user@host:port\" or {\"login\": ..., "
+		         "\"host_key\": \"ssh-ed25519 ...\"}%s%s", pool, cJSON_IsString(login) ? ": " : "",
+		         cJSON_IsString(login) ? why : "");
+		return -1;
+	}
+	if (key && (!cJSON_IsString(key) || strncmp(key->valuestring, "ssh-ed25519 ", 12))) {
+		snprintf(err, errlen, "pool '%s': host_key of %s must be an \"ssh-ed25519 AAAA...\" line "
+		         "(ssh-keyscan -t ed25519 prints it; check its fingerprint)", pool, login->valuestring);
+		return -1;
+	}
+	return 0;
+}
+
+/* ssh pools: hosts (required), command, known_hosts; kept as JSON text. */
+static int parse_ssh(const cJSON *pool, struct pool_settings *ps, int max_given, char *err, size_t errlen)
+{
+	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(pool, "hosts"), *h;
+	const cJSON *command = cJSON_GetObjectItemCaseSensitive(pool, "command");
+	const cJSON *known = cJSON_GetObjectItemCaseSensitive(pool, "known_hosts");
+	cJSON *conf;
+	char *text;
+	int n = 0;
+
+	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) == 0) {
+		snprintf(err, errlen, "pool '%s': an ssh pool needs \"hosts\": [\"user@host:port\", ...]", ps->name);
+		return -1;
+	}
+	cJSON_ArrayForEach(h, hosts) {
+		if (check_host(h, ps->name, err, errlen) < 0)
+			return -1;
+		n++;
+	}
+	if ((command && !cJSON_IsString(command)) || (known && !cJSON_IsString(known))) {
+		snprintf(err, errlen, "pool '%s': command and known_hosts must be strings", ps->name);
+		return -1;
+	}
+	if (!max_given)
+		ps->max = n;
+	if (ps->max > n) {
+		snprintf(err, errlen, "pool '%s': max (%ld) is above the number of hosts (%d); an ssh runner is a host",
+		         ps->name, ps->max, n);
+		return -1;
+	}
+	conf = cJSON_CreateObject();
+	cJSON_AddItemToObject(conf, "hosts", cJSON_Duplicate(hosts, 1));
+	cJSON_AddStringToObject(conf, "command", command ? command->valuestring : "flame");
+	if (known)
+		cJSON_AddStringToObject(conf, "known_hosts", known->valuestring);
+	text = cJSON_PrintUnformatted(conf);
+	cJSON_Delete(conf);
+	if (!text || strlen(text) >= sizeof ps->backend_conf) {
+		snprintf(err, errlen, "pool '%s': the hosts list is too long (at most 4 KiB of JSON)", ps->name);
+		free(text);
+		return -1;
+	}
+	snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", text);
+	free(text);
 	return 0;
 }
 
@@ -112,8 +181,11 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 		return set_duration(item, k, &ps->boot_ms, ps->name, err, errlen);
 	if (!strcmp(k, "slot_timeout"))
 		return set_duration(item, k, &ps->slot_ms, ps->name, err, errlen);
+	if (!strcmp(k, "hosts") || !strcmp(k, "command") || !strcmp(k, "known_hosts"))
+		return 0; /* the ssh backend's: checked with the backend below */
 	snprintf(err, errlen, "pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
-	         "idle_shutdown_after, boot_timeout, slot_timeout)", ps->name, k);
+	         "idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts)",
+	         ps->name, k);
 	return -1;
 }
 
@@ -147,6 +219,16 @@ static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t e
 	cJSON_ArrayForEach(item, pool) {
 		if (parse_setting(item, &ps, err, errlen) < 0)
 			return -1;
+	}
+	if (!strcmp(ps.backend, "ssh") &&
+	    parse_ssh(pool, &ps, cJSON_GetObjectItemCaseSensitive(pool, "max") != NULL, err, errlen) < 0)
+		return -1;
+	if (strcmp(ps.backend, "ssh") && (cJSON_GetObjectItemCaseSensitive(pool, "hosts") ||
+	                                  cJSON_GetObjectItemCaseSensitive(pool, "command") ||
+	                                  cJSON_GetObjectItemCaseSensitive(pool, "known_hosts"))) {
+		snprintf(err, errlen, "pool '%s': hosts, command and known_hosts belong to ssh pools; add "
+		         "\"backend\": \"ssh\"", ps.name);
+		return -1;
 	}
 	if (pool_settings_check(&ps, err, errlen) < 0)
 		return -1;

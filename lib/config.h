@@ -19,6 +19,9 @@ struct pool_settings {
 	char backend[16];
 	long min, max, max_concurrency;
 	int64_t idle_ms, boot_ms, slot_ms;
+	/* backend-specific settings as compact JSON (ssh: {"hosts": [...],
+	 * "command": "flame", "known_hosts": PATH}); "" for local */
+	char backend_conf[4096];
 };
 
 struct config {

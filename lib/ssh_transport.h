@@ -47,9 +47,4 @@ int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inle
  * -1 if the line is not a key. */
 int ssh_fingerprint_of_line(const char *line, char *fp, size_t fplen);
 
-/* Splits "user@host:port" (host may be [v6]); missing parts keep the given
- * defaults.  Pure; 0 or -1 (err says why). */
-int ssh_parse_login(const char *login, char *user, size_t userlen, char *host, size_t hostlen,
-                    int *port, char *err, size_t errlen);
-
 #endif

@@ -20,6 +20,11 @@ void state_add_settings(cJSON *o, const struct pool_settings *ps)
 	cJSON_AddNumberToObject(o, "idle_shutdown_after", ps->idle_ms / 1000.0);
 	cJSON_AddNumberToObject(o, "boot_timeout", ps->boot_ms / 1000.0);
 	cJSON_AddNumberToObject(o, "slot_timeout", ps->slot_ms / 1000.0);
+	if (ps->backend_conf[0]) {
+		cJSON *conf = cJSON_Parse(ps->backend_conf);
+		if (conf)
+			cJSON_AddItemToObject(o, "backend_settings", conf);
+	}
 }
 
 cJSON *state_settings_json(const struct pool_settings *ps)
@@ -57,6 +62,13 @@ int state_settings_parse(const cJSON *o, const char *name, struct pool_settings 
 	ps->idle_ms = (int64_t)(idle * 1000 + 0.5);
 	ps->boot_ms = (int64_t)(boot * 1000 + 0.5);
 	ps->slot_ms = (int64_t)(slot * 1000 + 0.5);
+	{
+		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(o, "backend_settings");
+		char *text = conf ? cJSON_PrintUnformatted(conf) : NULL;
+		if (text && strlen(text) < sizeof ps->backend_conf)
+			snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", text);
+		free(text);
+	}
 	return 0;
 }
 

@@ -559,6 +559,14 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 	ps->idle_ms = rbuf_i64(r);
 	ps->boot_ms = rbuf_i64(r);
 	ps->slot_ms = rbuf_i64(r);
+	{
+		char *conf = rbuf_str(r);
+		if (strlen(conf) >= sizeof ps->backend_conf)
+			r->bad = 1;
+		else
+			snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", conf);
+		free(conf);
+	}
 	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 &&
 	     ps->max >= 1 && ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 &&
 	     ps->boot_ms > 0 && ps->slot_ms > 0;

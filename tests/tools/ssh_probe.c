@@ -4,6 +4,7 @@
  * Exit: the command's status; 255 with one "flame: " line when the
  * transport failed. */
 #include "ssh_transport.h"
+#include "login.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ int main(int argc, char **argv)
 		msg("usage: ssh-probe LOGIN KEYFILE HOSTKEYLINE TIMEOUT_MS COMMAND");
 		return 255;
 	}
-	if (ssh_parse_login(argv[1], user, sizeof user, host, sizeof host, &t.port, err, sizeof err) < 0) {
+	if (login_parse(argv[1], user, sizeof user, host, sizeof host, &t.port, err, sizeof err) < 0) {
 		msg("%s", err);
 		return 255;
 	}

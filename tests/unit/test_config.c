@@ -221,7 +221,11 @@ static void test_unknown_keys_refused(void **state)
 	refused("{\"pools\": {\"p\": {\"Max\": 3}}}", "p", "Max");
 	refused("{\"pool\": {}}", NULL, "pool");
 	refused("{\"pools\": {}, \"extra\": 1}", NULL, "extra");
-	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\"}}}", "p", "backend");
+	refused("{\"pools\": {\"p\": {\"backend\": \"fly\"}}}", "p", "backend");
+	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\"}}}", "p", "hosts");
+	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\", \"hosts\": [\"a@\"]}}}", "p", "host");
+	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\", \"hosts\": [\"h1\"], \"max\": 2}}}", "p", "max");
+	refused("{\"pools\": {\"p\": {\"hosts\": [\"h1\"]}}}", "p", "ssh");
 	refused("{\"pools\": {\"p\": {\"backend\": 1}}}", "p", "backend");
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ssh_transport.h"
+#include "login.h"
 #include "backend.h"
 
 __attribute__((weak)) const struct backend *backend_find(const char *name)
@@ -38,7 +39,7 @@ static void test_parse_login_forms(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char user[64] = "root", host[256], err[256];
 		int port = 22;
-		assert_int_equal(ssh_parse_login(cases[i].in, user, sizeof user, host, sizeof host, &port,
+		assert_int_equal(login_parse(cases[i].in, user, sizeof user, host, sizeof host, &port,
 		                                 err, sizeof err), 0);
 		assert_string_equal(user, cases[i].user);
 		assert_string_equal(host, cases[i].host);
@@ -54,7 +55,7 @@ static void test_parse_login_refuses_bad_forms(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char user[64] = "root", host[256], err[256] = "";
 		int port = 22;
-		assert_int_equal(ssh_parse_login(bad[i], user, sizeof user, host, sizeof host, &port, err,
+		assert_int_equal(login_parse(bad[i], user, sizeof user, host, sizeof host, &port, err,
 		                                 sizeof err), -1);
 		assert_true(strlen(err) > 0);
 		assert_null(strchr(err, '\n'));
