@@ -42,6 +42,7 @@ SAN_CC   ?= clang
 SSH_OBJ  := $(SSH_LIB_SRC:%.c=build/obj/%.o)
 SSH_LIBS := $(SSH2_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto) -lpthread
 TOOLS    := build/tools/ssh-probe
+LINK_SRC := cmd/ssh_link/main.c
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
@@ -53,7 +54,7 @@ DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libcurl4-ope
 
 .PHONY: all deps check unit integration san bench install uninstall clean lint-man
 
-all: flame
+all: flame flame-ssh-link
 
 flame: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
@@ -73,9 +74,15 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
 
-build/tools/ssh-probe: tests/tools/ssh_probe.c $(SSH_OBJ) build/obj/lib/util.o build/obj/lib/login.o
+# The ssh backend's link: a program of its own, so that only it loads libssh2.
+LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) build/obj/lib/util.o build/obj/lib/wire.o build/obj/lib/login.o
+flame-ssh-link: $(LINK_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(SSH_LIBS)
+
+PROBE_OBJ := build/obj/lib/ssh_transport.o build/obj/lib/util.o build/obj/lib/login.o
+build/tools/ssh-probe: tests/tools/ssh_probe.c $(PROBE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(SSH_OBJ) build/obj/lib/util.o build/obj/lib/login.o $(SSH_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(PROBE_OBJ) $(SSH_LIBS)
 
 san: build/san/flame
 
@@ -84,7 +91,7 @@ deps:
 	@if dpkg -s $(DEPS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS); fi
 
-check: flame build/san/flame $(UNIT_BIN) $(TOOLS)
+check: flame flame-ssh-link build/san/flame $(UNIT_BIN) $(TOOLS)
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
 
 bench: flame
@@ -93,18 +100,19 @@ bench: flame
 lint-man:
 	mandoc -T lint -W warning man/flame.1
 
-install: flame
+install: flame flame-ssh-link flame-ssh-link
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 flame $(DESTDIR)$(BINDIR)/flame
+	install -m 0755 flame-ssh-link $(DESTDIR)$(BINDIR)/flame-ssh-link
 	install -m 0644 man/flame.1 $(DESTDIR)$(MANDIR)/man1/flame.1
 	install -m 0644 completions/flame.bash $(DESTDIR)$(BASHCOMPDIR)/flame
 	install -m 0644 completions/_flame $(DESTDIR)$(ZSHCOMPDIR)/_flame
 	install -m 0644 completions/flame.fish $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(MANDIR)/man1/flame.1 \
+	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(BINDIR)/flame-ssh-link $(DESTDIR)$(MANDIR)/man1/flame.1 \
 	  $(DESTDIR)$(BASHCOMPDIR)/flame $(DESTDIR)$(ZSHCOMPDIR)/_flame $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 clean:
-	rm -rf build flame
+	rm -rf build flame flame-ssh-link

@@ -31,5 +31,6 @@ struct backend {
 const struct backend *backend_find(const char *name);
 
 extern const struct backend backend_local;
+extern const struct backend backend_ssh;
 
 #endif

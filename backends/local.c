@@ -1,202 +1,45 @@
 /* local.c — the local backend: each runner is a `flame agent local` process
- * on this machine, a child of the warmer, spoken to over a socketpair.  Jobs
- * carry the caller's own descriptors, so their data never passes through
- * flame. */
+ * on this machine, a child of the warmer (lib/runner_proc.c).  Jobs carry
+ * the caller's own descriptors, so their data never passes through flame. */
 #include "backend.h"
 #include "paths.h"
+#include "runner_proc.h"
 #include "util.h"
-#include "wire.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* The agent exits by itself if the warmer has not stopped it this long after
  * the pool's idle time (the warmer normally decides). */
 #define AGENT_FAILSAFE_EXTRA_MS 30000
 
-static void __attribute__((noreturn)) exec_agent(struct runner *r, int fd, const char *root)
-{
-	char fdarg[16], idle[32];
-	if (fd == 3)
-		fcntl(fd, F_SETFD, 0);
-	else if (dup2(fd, 3) < 0)
-		_exit(EXIT_FAILURE_FLAME);
-	snprintf(fdarg, sizeof fdarg, "3");
-	snprintf(idle, sizeof idle, "%lld",
-	         (long long)(r->pool->live.idle_ms + AGENT_FAILSAFE_EXTRA_MS));
-	execl("/proc/self/exe", "flame", "agent", "local", "--fd", fdarg, "--runner", r->id,
-	      "--root", root, "--idle-ms", idle, "--pool", r->pool->live.name, (char *)NULL);
-	_exit(EXIT_FAILURE_FLAME);
-}
-
 static int local_boot(struct runner *r, char *err, size_t errlen)
 {
-	int sv[2];
-	char *scratch = paths_scratch_root(err, errlen), *root;
-	pid_t pid;
+	char *scratch = paths_scratch_root(err, errlen), *root, idle[32];
+	int rc;
 
 	if (!scratch)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		free(scratch);
-		return -1;
-	}
 	root = xasprintf("%s/%s", scratch, r->id);
 	free(scratch);
-	pid = fork();
-	if (pid == 0)
-		exec_agent(r, sv[1], root);
+	snprintf(idle, sizeof idle, "%lld", (long long)(r->pool->live.idle_ms + AGENT_FAILSAFE_EXTRA_MS));
+	{
+		char *argv[] = { "flame", "agent", "local", "--fd", "3", "--runner", r->id, "--root", root,
+		                 "--idle-ms", idle, "--pool", r->pool->live.name, NULL };
+		rc = runner_proc_spawn(r, "/proc/self/exe", argv, err, errlen);
+	}
 	free(root);
-	close(sv[1]);
-	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(sv[0]);
-		return -1;
-	}
-	r->pid = pid;
-	r->fd = sv[0];
-	wire_conn_init(&r->conn, sv[0]);
-	return 0;
-}
-
-static int send_or_lose(struct runner *r, struct wbuf *w)
-{
-	int rc = wire_send(r->fd, w);
-	wbuf_free(w);
 	return rc;
-}
-
-static int local_start_job(struct runner *r, uint32_t job_id, const struct job_request *job)
-{
-	struct wbuf w;
-	wbuf_init(&w, W_JOB);
-	wbuf_u32(&w, job_id);
-	wbuf_i64(&w, job->timeout_ms);
-	wbuf_strv(&w, job->argv);
-	wbuf_strv(&w, job->env);
-	wbuf_strv(&w, job->put_names);
-	wbuf_strv(&w, job->get_patterns);
-	wbuf_u32(&w, (uint32_t)job->has_getdir);
-	for (int i = 0; i < job->nfds; i++)
-		wbuf_fd(&w, job->fds[i]);
-	return send_or_lose(r, &w);
-}
-
-static void send_job_word(struct runner *r, enum wire_type t, uint32_t job_id, uint32_t arg)
-{
-	struct wbuf w;
-	wbuf_init(&w, t);
-	wbuf_u32(&w, job_id);
-	wbuf_u32(&w, arg);
-	(void)send_or_lose(r, &w);
-}
-
-static void local_signal_job(struct runner *r, uint32_t job_id, int sig)
-{
-	send_job_word(r, W_JOB_SIGNAL, job_id, (uint32_t)sig);
-}
-
-static void local_cancel_job(struct runner *r, uint32_t job_id)
-{
-	send_job_word(r, W_JOB_CANCEL, job_id, 0);
-}
-
-static void local_stop(struct runner *r)
-{
-	struct wbuf w;
-	wbuf_init(&w, W_AGENT_STOP);
-	(void)send_or_lose(r, &w);
-}
-
-static void local_destroy(struct runner *r)
-{
-	if (r->pid > 0) {
-		int st;
-		kill(r->pid, SIGKILL);
-		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		r->pid = 0;
-	}
-	if (r->fd >= 0) {
-		wire_conn_free(&r->conn);
-		close(r->fd);
-		r->fd = -1;
-	}
-}
-
-static void local_readable(struct runner *r)
-{
-	uint8_t type;
-	struct rbuf p = { 0 };
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&r->conn);
-
-	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
-		warmer_on_lost(r, "its agent exited");
-		return;
-	}
-	while ((rc = wire_conn_next(&r->conn, &type, &p, fds, &nfds)) == 1) {
-		close_fds(fds, nfds);
-		if (type == W_READY) {
-			warmer_on_ready(r);
-		} else if (type == W_JOB_DONE) {
-			uint32_t id = rbuf_u32(&p);
-			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
-			if (!p.bad)
-				warmer_on_job_done(r, id, status, flags);
-		}
-	}
-	if (rc < 0)
-		warmer_on_lost(r, "its agent sent a corrupt message");
-}
-
-static int is_our_agent(long pid, const char *runner_id)
-{
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd, found_agent = 0, found_id = 0;
-
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
-		if (!strcmp(p, "agent"))
-			found_agent = 1;
-		if (!strcmp(p, runner_id))
-			found_id = 1;
-	}
-	return found_agent && found_id;
-}
-
-static void local_reap_stray(const char *runner_id, long pid)
-{
-	/* A local agent dies with its warmer's socket; one still here is a
-	 * stray that no new warmer can talk to. */
-	if (pid > 1 && is_our_agent(pid, runner_id))
-		kill((pid_t)pid, SIGKILL);
 }
 
 const struct backend backend_local = {
 	.name = "local",
 	.boot = local_boot,
-	.start_job = local_start_job,
-	.signal_job = local_signal_job,
-	.cancel_job = local_cancel_job,
-	.stop = local_stop,
-	.destroy = local_destroy,
-	.readable = local_readable,
-	.reap_stray = local_reap_stray,
+	.start_job = runner_proc_start_job,
+	.signal_job = runner_proc_signal_job,
+	.cancel_job = runner_proc_cancel_job,
+	.stop = runner_proc_stop,
+	.destroy = runner_proc_destroy,
+	.readable = runner_proc_readable,
+	.reap_stray = runner_proc_reap_stray,
 };

@@ -5,6 +5,7 @@
 
 static const struct backend *const backends[] = {
 	&backend_local,
+	&backend_ssh,
 };
 
 const struct backend *backend_find(const char *name)

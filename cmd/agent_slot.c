@@ -474,9 +474,13 @@ static int slot_in(const char *token)
 		return EXIT_FAILURE_FLAME;
 	}
 	if (!sl.root) {
-		scratch = paths_scratch_root(err, sizeof err);
-		if (!scratch) {
+		/* per runner, like the local agent's: job ids restart per runner */
+		char *top = paths_scratch_root(err, sizeof err);
+		scratch = top ? xasprintf("%s/%s", top, sl.runner) : NULL;
+		free(top);
+		if (!scratch || paths_private_dir(scratch, err, sizeof err) < 0) {
 			msg("agent slot in: %s", err);
+			free(scratch);
 			close(sl.out);
 			return EXIT_FAILURE_FLAME;
 		}
@@ -499,6 +503,8 @@ static int slot_in(const char *token)
 	}
 	wire_conn_free(&sl.in);
 	close(sl.out);
+	if (scratch)
+		rmdir(scratch); /* the runner's directory, once its last slot is gone */
 	free(scratch);
 	return rc;
 }

@@ -25,6 +25,13 @@ struct ssh_conn {
 	int sock;
 	LIBSSH2_SESSION *s;
 	char label[300]; /* user@host:port, for messages */
+	char host[256];
+	int port;
+};
+
+struct ssh_chan {
+	struct ssh_conn *c;
+	LIBSSH2_CHANNEL *ch;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -162,7 +169,35 @@ static const char *ssh_error(LIBSSH2_SESSION *s)
 	return m && *m ? m : "unknown error";
 }
 
-static int check_host_key(struct ssh_conn *c, const char *pinned, char *err, size_t errlen)
+static int check_known_hosts(struct ssh_conn *c, const char *file, const char *key, size_t n,
+                             const char *got, char *err, size_t errlen)
+{
+	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(c->s);
+	struct libssh2_knownhost *found = NULL;
+	int rc;
+
+	if (!kh || libssh2_knownhost_readfile(kh, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		snprintf(err, errlen, "cannot read known hosts %s to check %s (it offers %s)", file, c->label, got);
+		if (kh)
+			libssh2_knownhost_free(kh);
+		return -1;
+	}
+	rc = libssh2_knownhost_checkp(kh, c->host, c->port, key, n,
+	                              LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, &found);
+	libssh2_knownhost_free(kh);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+		return 0;
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+		snprintf(err, errlen, "host key mismatch for %s: %s pins another key, got %s; refusing to connect",
+		         c->label, file, got);
+	else
+		snprintf(err, errlen, "no pinned host key for %s in %s (it offers %s); verify that fingerprint and "
+		         "add its key, or set host_key", c->label, file, got);
+	return -1;
+}
+
+static int check_host_key(struct ssh_conn *c, const char *pinned, const char *known, char *err,
+                          size_t errlen)
 {
 	size_t n, pn;
 	int type;
@@ -175,6 +210,8 @@ static int check_host_key(struct ssh_conn *c, const char *pinned, char *err, siz
 		return -1;
 	}
 	fingerprint((const unsigned char *)key, n, got, sizeof got);
+	if (!pinned && known)
+		return check_known_hosts(c, known, key, n, got, err, errlen);
 	if (!pinned || key_blob(pinned, blob, sizeof blob, &pn) < 0) {
 		snprintf(err, errlen, "no valid pinned host key for %s (it offers %s); refusing to trust on first use",
 		         c->label, got);
@@ -206,6 +243,8 @@ struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errle
 
 	pthread_once(&init_once, init_libssh2);
 	snprintf(c->label, sizeof c->label, "%s@%s:%d", t->user, t->host, t->port);
+	snprintf(c->host, sizeof c->host, "%s", t->host);
+	c->port = t->port;
 	c->sock = tcp_connect(t, err, errlen);
 	if (c->sock < 0)
 		goto fail;
@@ -220,7 +259,7 @@ struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errle
 		snprintf(err, errlen, "SSH handshake with %s failed: %s", c->label, ssh_error(c->s));
 		goto fail;
 	}
-	if (check_host_key(c, t->host_key, err, errlen) < 0)
+	if (check_host_key(c, t->host_key, t->known_hosts, err, errlen) < 0)
 		goto fail;
 	if (libssh2_userauth_publickey_fromfile_ex(c->s, t->user, (unsigned)strlen(t->user), NULL,
 	                                           t->key_path, NULL) != 0) {
@@ -335,4 +374,60 @@ int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inle
 out:
 	libssh2_channel_free(ch);
 	return rc;
+}
+
+const char *ssh_label(const struct ssh_conn *c)
+{
+	return c->label;
+}
+
+struct ssh_chan *ssh_chan_exec(struct ssh_conn *c, const char *command, char *err, size_t errlen)
+{
+	struct ssh_chan *ch = xcalloc(1, sizeof *ch);
+	ch->c = c;
+	ch->ch = libssh2_channel_open_session(c->s);
+	if (!ch->ch || libssh2_channel_exec(ch->ch, command) != 0) {
+		snprintf(err, errlen, "%s: cannot run a command: %s", c->label, ssh_error(c->s));
+		ssh_chan_close(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+int ssh_chan_write(struct ssh_chan *ch, const void *p, size_t n)
+{
+	const char *b = p;
+	while (n > 0) {
+		ssize_t w = libssh2_channel_write(ch->ch, b, n);
+		if (w == LIBSSH2_ERROR_TIMEOUT)
+			continue; /* the window stays shut while the runner is busy: keep waiting */
+		if (w < 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+long ssh_chan_read(struct ssh_chan *ch, void *p, size_t n)
+{
+	ssize_t r = libssh2_channel_read(ch->ch, p, n);
+	if (r == LIBSSH2_ERROR_TIMEOUT)
+		return -2;
+	if (r < 0)
+		return -1;
+	if (r == 0 && !libssh2_channel_eof(ch->ch))
+		return -2;
+	return (long)r;
+}
+
+void ssh_chan_close(struct ssh_chan *ch)
+{
+	if (!ch)
+		return;
+	if (ch->ch) {
+		libssh2_channel_close(ch->ch);
+		libssh2_channel_free(ch->ch);
+	}
+	free(ch);
 }

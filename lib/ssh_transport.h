@@ -22,7 +22,8 @@ struct ssh_target {
 	int port;
 	const char *user;
 	const char *key_path;   /* OpenSSH-format ed25519 private key */
-	const char *host_key;   /* pinned: "ssh-ed25519 BASE64 [comment]" */
+	const char *host_key;   /* pinned: "ssh-ed25519 BASE64 [comment]", or NULL */
+	const char *known_hosts;/* else: an OpenSSH known_hosts file that pins it */
 	int timeout_ms;         /* for each blocking step */
 };
 
@@ -42,6 +43,17 @@ int ssh_keepalive(struct ssh_conn *c);
 int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inlen,
             char **out, size_t *outlen, char **errout, size_t *errlen_out, size_t cap,
             int *exit_status, char *err, size_t errlen);
+
+/* An exec channel on a session: raw stdin/stdout byte streams. */
+struct ssh_chan;
+struct ssh_chan *ssh_chan_exec(struct ssh_conn *c, const char *command, char *err, size_t errlen);
+/* Writes all n bytes; -1 when the channel or session failed. */
+int ssh_chan_write(struct ssh_chan *ch, const void *p, size_t n);
+/* >0 bytes, 0 at EOF, -1 on failure, -2 when the session's timeout passed
+ * with nothing to read (try again; a good moment for ssh_keepalive). */
+long ssh_chan_read(struct ssh_chan *ch, void *p, size_t n);
+void ssh_chan_close(struct ssh_chan *ch);
+const char *ssh_label(const struct ssh_conn *c);
 
 /* "SHA256:..." of an OpenSSH public key line, as ssh-keygen -l prints it;
  * -1 if the line is not a key. */

@@ -77,6 +77,8 @@ static cJSON *runner_json(const struct runner *r, int64_t wall, int64_t mono)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", r->id);
 	cJSON_AddStringToObject(o, "state", runner_state_name(r->state));
+	if (r->where[0])
+		cJSON_AddStringToObject(o, "host", r->where);
 	cJSON_AddNumberToObject(o, "busy", r->busy);
 	cJSON_AddNumberToObject(o, "pid", r->pid);
 	cJSON_AddNumberToObject(o, "created_ms", (double)r->created_wall);

@@ -19,6 +19,7 @@ struct runner {
 	struct pool *pool;
 	const struct backend *be;
 	char id[96];
+	char where[320];        /* backend's place for it: "" (local), a login (ssh) */
 	enum runner_state state;
 	int busy;
 	int64_t created_wall;

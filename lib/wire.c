@@ -46,6 +46,11 @@ void wbuf_i64(struct wbuf *b, int64_t v)
 void wbuf_bytes(struct wbuf *b, const void *p, size_t n)
 {
 	wbuf_u32(b, (uint32_t)n);
+	wbuf_raw(b, p, n);
+}
+
+void wbuf_raw(struct wbuf *b, const void *p, size_t n)
+{
 	reserve(b, n);
 	if (n)
 		memcpy(b->p + b->len, p, n);

@@ -52,6 +52,7 @@ void wbuf_bytes(struct wbuf *b, const void *p, size_t n);
 void wbuf_str(struct wbuf *b, const char *s);       /* NULL is sent as "" */
 void wbuf_strv(struct wbuf *b, char *const *v);     /* count, then each string */
 void wbuf_fd(struct wbuf *b, int fd);               /* attach a descriptor */
+void wbuf_raw(struct wbuf *b, const void *p, size_t n); /* bytes as they are: no length */
 void wbuf_free(struct wbuf *b);
 
 struct rbuf {

@@ -527,3 +527,16 @@ test_done () {
 	[ "$test_failed" -eq 0 ] || exit 1
 	exit 0
 }
+
+# FLAME_TEST_BACKEND=ssh: the run-semantics tests run unchanged over the ssh
+# backend: the default pool becomes an ssh pool on a private sshd of this
+# file's own, whose runner-side flame is the binary under test.
+if [ "${FLAME_TEST_BACKEND:-local}" = ssh ]; then
+	. "$TEST_DIRECTORY/lib-sshd.sh"
+	sshd_start a >/dev/null || _bail 'cannot start a private sshd for the ssh backend'
+	sshd_load a
+	"$FLAME" pool key default >>"$SSHD_A_DIR/authorized_keys" || _bail 'flame pool key failed'
+	write_config "{ \"pools\": { \"default\": { \"backend\": \"ssh\", \"max_concurrency\": 4,
+	  \"command\": \"$FLAME\",
+	  \"hosts\": [ { \"login\": \"root@127.0.0.1:$SSHD_A_PORT\", \"host_key\": \"$SSHD_A_HOST_PUB\" } ] } } }"
+fi

@@ -1,0 +1,120 @@
+/* ssh.c — the ssh backend: a pool over hosts the user already has, like GNU
+ * parallel's --sshlogin.  Each host is one runner; "booting" it starts a
+ * flame-ssh-link (lib/ssh_link.h) that connects with the pool's key (flame
+ * pool key), checks the pinned host key and that flame is installed there,
+ * and opens one job slot per max_concurrency.  Jobs then run under
+ * `flame agent slot` on the host with the local backend's semantics. */
+#include "backend.h"
+#include "keys.h"
+#include "login.h"
+#include "runner_proc.h"
+#include "util.h"
+
+#include <cJSON.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int in_use(const struct runner *r, const char *login)
+{
+	for (const struct runner *o = r->pool->runners; o; o = o->next)
+		if (o != r && !strcmp(o->where, login))
+			return 1;
+	return 0;
+}
+
+/* The first host of the pool with no runner yet, and its pinned key. */
+static const cJSON *pick_host(struct runner *r, const cJSON *conf)
+{
+	const cJSON *h;
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(conf, "hosts")) {
+		const cJSON *login = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "login") : h;
+		if (cJSON_IsString(login) && !in_use(r, login->valuestring)) {
+			snprintf(r->where, sizeof r->where, "%s", login->valuestring);
+			return h;
+		}
+	}
+	return NULL;
+}
+
+static char *link_path(char *err, size_t errlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *p;
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot find this program's own path");
+		return NULL;
+	}
+	self[n] = 0;
+	p = xasprintf("%s/flame-ssh-link", dirname(self));
+	if (access(p, X_OK) < 0) {
+		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static char *default_known_hosts(void)
+{
+	const char *home = getenv("HOME");
+	return xasprintf("%s/.ssh/known_hosts", home && *home ? home : "");
+}
+
+static int ssh_boot(struct runner *r, char *err, size_t errlen)
+{
+	cJSON *conf = cJSON_Parse(r->pool->live.backend_conf);
+	const cJSON *h, *key, *known, *command;
+	char *path = NULL, *keypath = NULL, *pub = NULL, *kh = NULL, slots[16];
+	int rc = -1;
+
+	if (!conf) {
+		snprintf(err, errlen, "pool '%s' has no ssh settings", r->pool->live.name);
+		return -1;
+	}
+	h = pick_host(r, conf);
+	if (!h) {
+		snprintf(err, errlen, "every host of pool '%s' already has a runner", r->pool->live.name);
+		goto out;
+	}
+	path = link_path(err, errlen);
+	keypath = path ? keys_pool_key(r->pool->live.name, &pub, err, errlen) : NULL;
+	if (!keypath)
+		goto out;
+	key = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "host_key") : NULL;
+	known = cJSON_GetObjectItemCaseSensitive(conf, "known_hosts");
+	command = cJSON_GetObjectItemCaseSensitive(conf, "command");
+	kh = cJSON_IsString(known) ? xstrdup(known->valuestring) : default_known_hosts();
+	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
+	{
+		char *argv[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
+		                 "--login", r->where, "--key", keypath, "--slots", slots, "--command",
+		                 cJSON_IsString(command) ? command->valuestring : "flame",
+		                 cJSON_IsString(key) ? "--host-key" : "--known-hosts",
+		                 cJSON_IsString(key) ? key->valuestring : kh, NULL };
+		rc = runner_proc_spawn(r, path, argv, err, errlen);
+	}
+out:
+	free(kh);
+	free(pub);
+	free(keypath);
+	free(path);
+	cJSON_Delete(conf);
+	return rc;
+}
+
+const struct backend backend_ssh = {
+	.name = "ssh",
+	.boot = ssh_boot,
+	.start_job = runner_proc_start_job,
+	.signal_job = runner_proc_signal_job,
+	.cancel_job = runner_proc_cancel_job,
+	.stop = runner_proc_stop,
+	.destroy = runner_proc_destroy,
+	.readable = runner_proc_readable,
+	.reap_stray = runner_proc_reap_stray,
+};

@@ -1,0 +1,166 @@
+/* runner_proc.c — see runner_proc.h. */
+#include "runner_proc.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int runner_proc_spawn(struct runner *r, const char *path, char *const *argv, char *err, size_t errlen)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (sv[1] == 3)
+			fcntl(sv[1], F_SETFD, 0);
+		else if (dup2(sv[1], 3) < 0)
+			_exit(EXIT_FAILURE_FLAME);
+		execv(path, argv);
+		_exit(EXIT_FAILURE_FLAME);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		return -1;
+	}
+	r->pid = pid;
+	r->fd = sv[0];
+	wire_conn_init(&r->conn, sv[0]);
+	return 0;
+}
+
+static int send_or_lose(struct runner *r, struct wbuf *w)
+{
+	int rc = wire_send(r->fd, w);
+	wbuf_free(w);
+	return rc;
+}
+
+int runner_proc_start_job(struct runner *r, uint32_t job_id, const struct job_request *job)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_JOB);
+	wbuf_u32(&w, job_id);
+	wbuf_i64(&w, job->timeout_ms);
+	wbuf_strv(&w, job->argv);
+	wbuf_strv(&w, job->env);
+	wbuf_strv(&w, job->put_names);
+	wbuf_strv(&w, job->get_patterns);
+	wbuf_u32(&w, (uint32_t)job->has_getdir);
+	for (int i = 0; i < job->nfds; i++)
+		wbuf_fd(&w, job->fds[i]);
+	return send_or_lose(r, &w);
+}
+
+static void send_job_word(struct runner *r, enum wire_type t, uint32_t job_id, uint32_t arg)
+{
+	struct wbuf w;
+	wbuf_init(&w, t);
+	wbuf_u32(&w, job_id);
+	wbuf_u32(&w, arg);
+	(void)send_or_lose(r, &w);
+}
+
+void runner_proc_signal_job(struct runner *r, uint32_t job_id, int sig)
+{
+	send_job_word(r, W_JOB_SIGNAL, job_id, (uint32_t)sig);
+}
+
+void runner_proc_cancel_job(struct runner *r, uint32_t job_id)
+{
+	send_job_word(r, W_JOB_CANCEL, job_id, 0);
+}
+
+void runner_proc_stop(struct runner *r)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_AGENT_STOP);
+	(void)send_or_lose(r, &w);
+}
+
+void runner_proc_destroy(struct runner *r)
+{
+	if (r->pid > 0) {
+		int st;
+		kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r->pid = 0;
+	}
+	if (r->fd >= 0) {
+		wire_conn_free(&r->conn);
+		close(r->fd);
+		r->fd = -1;
+	}
+}
+
+void runner_proc_readable(struct runner *r)
+{
+	uint8_t type;
+	struct rbuf p = { 0 };
+	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&r->conn);
+
+	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
+		warmer_on_lost(r, "its process exited");
+		return;
+	}
+	while ((rc = wire_conn_next(&r->conn, &type, &p, fds, &nfds)) == 1) {
+		close_fds(fds, nfds);
+		if (type == W_READY) {
+			warmer_on_ready(r);
+		} else if (type == W_JOB_DONE) {
+			uint32_t id = rbuf_u32(&p);
+			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
+			if (!p.bad)
+				warmer_on_job_done(r, id, status, flags);
+		}
+	}
+	if (rc < 0)
+		warmer_on_lost(r, "its process sent a corrupt message");
+}
+
+static int is_our_agent(long pid, const char *runner_id)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd, found_agent = 0, found_id = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	found_agent = strstr(buf, "flame") != NULL; /* argv[0]: flame or flame-ssh-link */
+	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (!strcmp(p, runner_id))
+			found_id = 1;
+	}
+	return found_agent && found_id;
+}
+
+void runner_proc_reap_stray(const char *runner_id, long pid)
+{
+	/* A runner process dies with its warmer's socket; one still here is a
+	 * stray that no new warmer can talk to. */
+	if (pid > 1 && is_our_agent(pid, runner_id))
+		kill((pid_t)pid, SIGKILL);
+}
+

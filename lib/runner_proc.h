@@ -1,0 +1,24 @@
+/* runner_proc.h — a runner that is a process of the warmer's, spoken to
+ * over a socketpair with the wire protocol (W_JOB with the caller's
+ * descriptors, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP; W_READY and
+ * W_JOB_DONE back).  The local agent and the ssh link are both such
+ * processes, so their backends share everything here but the command line. */
+#ifndef FLAME_RUNNER_PROC_H
+#define FLAME_RUNNER_PROC_H
+
+#include "warmer.h"
+
+#include <stddef.h>
+
+/* Starts PATH with ARGV; its end of the socketpair is descriptor 3. */
+int runner_proc_spawn(struct runner *r, const char *path, char *const *argv, char *err, size_t errlen);
+int runner_proc_start_job(struct runner *r, uint32_t job_id, const struct job_request *job);
+void runner_proc_signal_job(struct runner *r, uint32_t job_id, int sig);
+void runner_proc_cancel_job(struct runner *r, uint32_t job_id);
+void runner_proc_stop(struct runner *r);
+void runner_proc_destroy(struct runner *r);
+void runner_proc_readable(struct runner *r);
+/* Kills pid if it is still a flame process of this runner id. */
+void runner_proc_reap_stray(const char *runner_id, long pid);
+
+#endif

@@ -1,0 +1,497 @@
+/* ssh_link.c — see ssh_link.h. */
+#include "ssh_link.h"
+#include "login.h"
+#include "ssh_transport.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define MAX_SLOTS 256
+#define SESSION_TIMEOUT_MS 15000
+#define CHUNK 32768 /* one SSH packet's worth (libssh2 sends one per write) */
+
+struct link_slot {
+	struct link *l;
+	struct ssh_conn *cin, *cout;
+	struct ssh_chan *in, *out;
+	pthread_mutex_t inlock;   /* writes on `in`: the pump, signals, cancels */
+	pthread_mutex_t mu;       /* the fields below */
+	pthread_cond_t cv;
+	int busy, pumping, stop;
+	uint32_t job;
+	int fds[3];
+	int stop_pipe[2];
+	int sigpipe_sent;
+	struct wbuf request;      /* the W_JOB frame, without descriptors */
+	pthread_t tin, tout;
+};
+
+struct link {
+	int warmer;
+	pthread_mutex_t wlock;
+	struct ssh_target t;
+	char user[64], host[256];
+	const char *runner, *pool, *command;
+	int nslots;
+	struct link_slot slots[MAX_SLOTS];
+};
+
+static void __attribute__((noreturn)) lost(struct link *l, const char *why)
+{
+	/* The warmer sees our socket close and reports the runner lost. */
+	msg("ssh link %s (%s@%s:%d): %s", l->runner, l->user, l->host, l->t.port, why);
+	_exit(EXIT_FAILURE_FLAME);
+}
+
+static void to_warmer(struct link *l, struct wbuf *w)
+{
+	pthread_mutex_lock(&l->wlock);
+	if (wire_send(l->warmer, w) < 0) {
+		pthread_mutex_unlock(&l->wlock);
+		_exit(0); /* the warmer is gone: so are we */
+	}
+	pthread_mutex_unlock(&l->wlock);
+	wbuf_free(w);
+}
+
+static void slot_write(struct link_slot *s, struct wbuf *w)
+{
+	uint32_t len = (uint32_t)(w->len - 4);
+	for (int i = 0; i < 4; i++)
+		w->p[i] = (unsigned char)(len >> (8 * i));
+	w->p[5] = 0;
+	pthread_mutex_lock(&s->inlock);
+	if (ssh_chan_write(s->in, w->p, w->len) < 0) {
+		pthread_mutex_unlock(&s->inlock);
+		lost(s->l, "the connection to the runner failed while sending");
+	}
+	pthread_mutex_unlock(&s->inlock);
+}
+
+static void send_job_word(struct link_slot *s, enum wire_type t, uint32_t job, uint32_t arg)
+{
+	struct wbuf w;
+	wbuf_init(&w, t);
+	wbuf_u32(&w, job);
+	wbuf_u32(&w, arg);
+	slot_write(s, &w);
+	wbuf_free(&w);
+}
+
+/* Reads one frame from the slot's out channel into *buf (type, payload). */
+static int read_frame(struct link_slot *s, unsigned char **buf, size_t *cap, uint8_t *type, size_t *len)
+{
+	unsigned char hdr[6];
+	size_t got = 0, need = sizeof hdr;
+	unsigned char *dst = hdr;
+	int stage = 0;
+
+	for (;;) {
+		long r = ssh_chan_read(s->out, dst + got, need - got);
+		if (r == -2) {
+			if (ssh_keepalive(s->cout) < 0)
+				return -1;
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+		if (got < need)
+			continue;
+		if (stage == 1)
+			return 0;
+		{
+			uint32_t n = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
+			             (uint32_t)hdr[3] << 24;
+			if (n < 2 || n > WIRE_MAX_FRAME)
+				return -1;
+			*type = hdr[4];
+			*len = n - 2;
+		}
+		if (*len > *cap) {
+			*cap = *len;
+			*buf = xrealloc(*buf, *cap);
+		}
+		if (*len == 0)
+			return 0;
+		dst = *buf;
+		got = 0;
+		need = *len;
+		stage = 1;
+	}
+}
+
+static void write_stream(struct link_slot *s, int fd, const unsigned char *p, size_t n)
+{
+	if (fd >= 0 && write_all(fd, p, n) < 0 && errno == EPIPE && !s->sigpipe_sent) {
+		/* the reader went away: the job learns it as it would locally */
+		s->sigpipe_sent = 1;
+		send_job_word(s, W_JOB_SIGNAL, s->job, SIGPIPE);
+	}
+}
+
+static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
+{
+	struct wbuf w;
+	uint32_t job = s->job;
+
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	(void)!write(s->stop_pipe[1], "x", 1);
+	pthread_cond_broadcast(&s->cv);
+	while (s->pumping)
+		pthread_cond_wait(&s->cv, &s->mu);
+	close_fds(s->fds, 3);
+	s->fds[0] = s->fds[1] = s->fds[2] = -1;
+	s->busy = 0;
+	pthread_mutex_unlock(&s->mu);
+	wbuf_init(&w, W_JOB_DONE);
+	wbuf_u32(&w, job);
+	wbuf_i64(&w, status);
+	wbuf_i64(&w, flags);
+	to_warmer(s->l, &w);
+}
+
+static void *out_thread(void *arg)
+{
+	struct link_slot *s = arg;
+	unsigned char *buf = NULL;
+	size_t cap = 0, len;
+	uint8_t type;
+
+	for (;;) {
+		struct rbuf r;
+		uint32_t job;
+		if (read_frame(s, &buf, &cap, &type, &len) < 0)
+			lost(s->l, "the runner closed the connection");
+		r = (struct rbuf){ .p = buf, .len = len };
+		job = rbuf_u32(&r);
+		if (!s->busy || job != s->job)
+			continue;
+		if (type == W_OUT || type == W_ERR) {
+			uint32_t n = rbuf_u32(&r);
+			if (!r.bad && n <= r.len - r.off)
+				write_stream(s, s->fds[type == W_OUT ? 1 : 2], r.p + r.off, n);
+		} else if (type == W_JOB_DONE) {
+			int64_t status = rbuf_i64(&r), flags = rbuf_i64(&r);
+			finish_job(s, status, flags);
+		}
+	}
+	return NULL;
+}
+
+/* Sends the job, then the caller's stdin, until EOF or the job ends. */
+static void pump(struct link_slot *s)
+{
+	unsigned char buf[CHUNK];
+	int fd = s->fds[0];
+
+	slot_write(s, &s->request);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = s->stop_pipe[0], .events = POLLIN } };
+		ssize_t n;
+		struct wbuf w;
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return;
+		if (p[1].revents)
+			return;
+		if (!p[0].revents)
+			continue;
+		n = read(fd, buf, sizeof buf);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			wbuf_init(&w, W_STDIN_EOF);
+			wbuf_u32(&w, s->job);
+			slot_write(s, &w);
+			wbuf_free(&w);
+			return;
+		}
+		wbuf_init(&w, W_STDIN);
+		wbuf_u32(&w, s->job);
+		wbuf_bytes(&w, buf, (size_t)n);
+		slot_write(s, &w);
+		wbuf_free(&w);
+	}
+}
+
+static void *in_thread(void *arg)
+{
+	struct link_slot *s = arg;
+	char c;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->pumping)
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		pump(s);
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		while (read(s->stop_pipe[0], &c, 1) == 1)
+			;
+		s->pumping = 0;
+		wbuf_free(&s->request);
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return NULL;
+}
+
+static char *quoted(const char *s)
+{
+	size_t n = 3;
+	char *q, *p;
+	for (const char *c = s; *c; c++)
+		n += *c == '\'' ? 4 : 1;
+	q = p = xmalloc(n);
+	*p++ = '\'';
+	for (const char *c = s; *c; c++) {
+		if (*c == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else {
+			*p++ = *c;
+		}
+	}
+	*p++ = '\'';
+	*p = 0;
+	return q;
+}
+
+static void token(char *buf)
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		lost(NULL, "no randomness");
+	for (int i = 0; i < 16; i++)
+		sprintf(buf + 2 * i, "%02x", r[i]);
+}
+
+static struct ssh_conn *connect_or_die(struct link *l)
+{
+	char err[1024];
+	struct ssh_conn *c = ssh_connect(&l->t, err, sizeof err);
+	if (!c)
+		lost(l, err);
+	return c;
+}
+
+/* Is flame there?  A clear message names the host when it is not. */
+static void check_flame(struct link *l)
+{
+	struct ssh_conn *c = connect_or_die(l);
+	char *q = quoted(l->command), *cmd = xasprintf("%s version", q), *out, *eout, err[1024];
+	size_t ol, el;
+	int status = 0;
+
+	if (ssh_run(c, cmd, NULL, 0, &out, &ol, &eout, &el, 4096, &status, err, sizeof err) < 0)
+		lost(l, err);
+	if (status != 0 || !out || strncmp(out, "flame ", 6)) {
+		char why[512];
+		snprintf(why, sizeof why, "flame is not installed there ('%s version' exited %d); install it or set "
+		         "\"command\" in the pool", l->command, status);
+		lost(l, why);
+	}
+	free(out);
+	free(eout);
+	free(cmd);
+	free(q);
+	ssh_close(c);
+}
+
+static void open_slot(struct link *l, struct link_slot *s)
+{
+	char tok[33], err[1024], *q = quoted(l->command), *cin, *cout;
+	unsigned char *buf = NULL;
+	size_t cap = 0, len;
+	uint8_t type;
+
+	token(tok);
+	s->l = l;
+	s->fds[0] = s->fds[1] = s->fds[2] = -1;
+	pthread_mutex_init(&s->inlock, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		lost(l, "pipe");
+	s->cin = connect_or_die(l);
+	s->cout = connect_or_die(l);
+	cin = xasprintf("FLAME_POOL=%s FLAME_RUNNER_ID=%s exec %s agent slot in %s", l->pool, l->runner, q, tok);
+	cout = xasprintf("exec %s agent slot out %s", q, tok);
+	s->in = ssh_chan_exec(s->cin, cin, err, sizeof err);
+	if (!s->in)
+		lost(l, err);
+	s->out = ssh_chan_exec(s->cout, cout, err, sizeof err);
+	if (!s->out)
+		lost(l, err);
+	if (read_frame(s, &buf, &cap, &type, &len) < 0 || type != W_READY)
+		lost(l, "the runner's job slot did not start (see its sshd log)");
+	free(buf);
+	free(cin);
+	free(cout);
+	free(q);
+	pthread_create(&s->tin, NULL, in_thread, s);
+	pthread_create(&s->tout, NULL, out_thread, s);
+}
+
+static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
+{
+	struct link_slot *s = NULL;
+	uint32_t id = rbuf_u32(r);
+	size_t rest = r->len - r->off;
+
+	for (int i = 0; i < l->nslots && !s; i++)
+		if (!l->slots[i].busy)
+			s = &l->slots[i];
+	if (!s || nfds < 3 || r->bad || nfds > 3) {
+		struct wbuf w;
+		/* no free slot, or files (which travel over ssh in a later version) */
+		if (nfds > 3)
+			(void)!write(fds[2], "flame: --put and --get are not supported on ssh pools yet\n", 58);
+		close_fds(fds, nfds);
+		wbuf_init(&w, W_JOB_DONE);
+		wbuf_u32(&w, id);
+		wbuf_i64(&w, 0);
+		wbuf_i64(&w, 4 /* JOB_SETUP_FAILED */);
+		to_warmer(l, &w);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->busy = 1;
+	s->job = id;
+	s->stop = 0;
+	s->sigpipe_sent = 0;
+	memcpy(s->fds, fds, sizeof s->fds);
+	wbuf_init(&s->request, W_JOB);
+	wbuf_u32(&s->request, id);
+	wbuf_raw(&s->request, r->p + r->off, rest); /* the job spec, as the slot reads it */
+	s->pumping = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int any_busy(struct link *l)
+{
+	for (int i = 0; i < l->nslots; i++)
+		if (l->slots[i].busy)
+			return 1;
+	return 0;
+}
+
+static void serve(struct link *l)
+{
+	struct wire_conn c;
+	int stopping = 0;
+
+	wire_conn_init(&c, l->warmer);
+	for (;;) {
+		uint8_t type;
+		struct rbuf r = { 0 };
+		int fds[WIRE_MAX_FDS], nfds, rc;
+		struct pollfd p = { .fd = l->warmer, .events = POLLIN };
+
+		if (stopping && !any_busy(l))
+			_exit(0);
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		rc = wire_conn_fill(&c);
+		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
+			_exit(0); /* the warmer is gone: closing the sessions ends the runner's jobs */
+		while (wire_conn_next(&c, &type, &r, fds, &nfds) == 1) {
+			if (type == W_JOB) {
+				take_job(l, &r, fds, nfds);
+				continue;
+			}
+			close_fds(fds, nfds);
+			if (type == W_AGENT_STOP) {
+				stopping = 1;
+			} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
+				uint32_t id = rbuf_u32(&r), sig = rbuf_u32(&r);
+				for (int i = 0; i < l->nslots; i++)
+					if (l->slots[i].busy && l->slots[i].job == id)
+						send_job_word(&l->slots[i], type, id, sig);
+			}
+		}
+	}
+}
+
+int ssh_link_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fd", required_argument, NULL, 'f' },
+		{ "runner", required_argument, NULL, 'r' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "login", required_argument, NULL, 'l' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "host-key", required_argument, NULL, 'H' },
+		{ "known-hosts", required_argument, NULL, 'K' },
+		{ "command", required_argument, NULL, 'c' },
+		{ "slots", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct link l;
+	char err[512];
+	long fd = -1, slots = 1;
+	int c;
+	struct wbuf w;
+
+	strcpy(l.user, "root");
+	l.t.port = 22;
+	l.command = "flame";
+	l.t.timeout_ms = SESSION_TIMEOUT_MS;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f' && parse_long(optarg, 3, 1 << 20, &fd) == 0)
+			continue;
+		if (c == 's' && parse_long(optarg, 1, MAX_SLOTS, &slots) == 0)
+			continue;
+		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port, err,
+		                            sizeof err) == 0)
+			continue;
+		if (c == 'r')
+			l.runner = optarg;
+		else if (c == 'p')
+			l.pool = optarg;
+		else if (c == 'k')
+			l.t.key_path = optarg;
+		else if (c == 'H')
+			l.t.host_key = optarg;
+		else if (c == 'K')
+			l.t.known_hosts = optarg;
+		else if (c == 'c')
+			l.command = optarg;
+		else {
+			msg("flame-ssh-link: bad arguments; it is started by the warmer");
+			return EXIT_USAGE;
+		}
+	}
+	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
+		msg("flame-ssh-link: --fd, --runner, --pool, --login and --key are required");
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	l.warmer = (int)fd;
+	l.t.host = l.host;
+	l.t.user = l.user;
+	l.nslots = (int)slots;
+	pthread_mutex_init(&l.wlock, NULL);
+	check_flame(&l);
+	for (int i = 0; i < l.nslots; i++)
+		open_slot(&l, &l.slots[i]);
+	wbuf_init(&w, W_READY);
+	wbuf_i64(&w, getpid());
+	to_warmer(&l, &w);
+	serve(&l);
+	return 0;
+}
