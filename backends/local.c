@@ -35,11 +35,5 @@ static int local_boot(struct runner *r, char *err, size_t errlen)
 const struct backend backend_local = {
 	.name = "local",
 	.boot = local_boot,
-	.start_job = runner_proc_start_job,
-	.signal_job = runner_proc_signal_job,
-	.cancel_job = runner_proc_cancel_job,
-	.stop = runner_proc_stop,
-	.destroy = runner_proc_destroy,
-	.readable = runner_proc_readable,
-	.reap_stray = runner_proc_reap_stray,
+	RUNNER_PROC_OPS,
 };

@@ -21,4 +21,14 @@ void runner_proc_readable(struct runner *r);
 /* Kills pid if it is still a flame process of this runner id. */
 void runner_proc_reap_stray(const char *runner_id, long pid);
 
+/* The backend operations every runner-process backend shares. */
+#define RUNNER_PROC_OPS                            \
+	.start_job = runner_proc_start_job,        \
+	.signal_job = runner_proc_signal_job,      \
+	.cancel_job = runner_proc_cancel_job,      \
+	.stop = runner_proc_stop,                  \
+	.destroy = runner_proc_destroy,            \
+	.readable = runner_proc_readable,          \
+	.reap_stray = runner_proc_reap_stray
+
 #endif
