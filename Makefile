@@ -80,18 +80,22 @@ flame-ssh-link: $(LINK_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(SSH_LIBS)
 
 PROBE_OBJ := build/obj/lib/ssh_transport.o build/obj/lib/util.o build/obj/lib/login.o
+SAN_LINK_OBJ := $(LINK_OBJ:build/obj/%=build/san/%)
+build/san/flame-ssh-link: $(SAN_LINK_OBJ)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_LINK_OBJ) $(SSH_LIBS)
+
 build/tools/ssh-probe: tests/tools/ssh_probe.c $(PROBE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(PROBE_OBJ) $(SSH_LIBS)
 
-san: build/san/flame
+san: build/san/flame build/san/flame-ssh-link
 
 # Idempotent: installs every Debian package the build, tests and benchmarks need.
 deps:
 	@if dpkg -s $(DEPS) >/dev/null 2>&1; then echo "deps: all installed"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS); fi
 
-check: flame flame-ssh-link build/san/flame $(UNIT_BIN) $(TOOLS)
+check: flame flame-ssh-link build/san/flame build/san/flame-ssh-link $(UNIT_BIN) $(TOOLS)
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
 
 bench: flame

@@ -26,11 +26,15 @@ static int in_use(const struct runner *r, const char *login)
 	return 0;
 }
 
-/* The first host of the pool with no runner yet, and its pinned key. */
+/* A host of the pool with no runner yet, and its pinned key.  The search
+ * starts one further along at every boot, so a host that is down does not
+ * keep the others from being tried. */
 static const cJSON *pick_host(struct runner *r, const cJSON *conf)
 {
-	const cJSON *h;
-	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(conf, "hosts")) {
+	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(conf, "hosts");
+	int n = cJSON_GetArraySize(hosts);
+	for (int k = 0; k < n; k++) {
+		const cJSON *h = cJSON_GetArrayItem(hosts, (int)((r->pool->seq + (unsigned)k) % (unsigned)n));
 		const cJSON *login = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "login") : h;
 		if (cJSON_IsString(login) && !in_use(r, login->valuestring)) {
 			snprintf(r->where, sizeof r->where, "%s", login->valuestring);

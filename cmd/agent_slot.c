@@ -33,6 +33,7 @@
 #define RENDEZVOUS_MS 15000
 #define STDIN_CAP (8u << 20)   /* read-ahead, so signals get past unread stdin */
 #define CHUNK 65536
+#define PING_MS 4000 /* the link gives up after 15 s of silence */
 
 struct slot_job {
 	uint32_t id;
@@ -63,15 +64,55 @@ static char *socket_path(const char *token, char *err, size_t errlen)
 	return p;
 }
 
+/* `slot out` stays while the channel is open, and keeps watch on `slot in`:
+ * if that dies (killed, crashed), it kills the job `slot in` last said was
+ * running and leaves, which closes the channel and tells the warmer. */
+static int watch_partner(int sock)
+{
+	struct wire_conn c;
+	pid_t pgid = 0;
+	char b[256];
+
+	wire_conn_init(&c, sock);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
+		uint8_t type;
+		struct rbuf r = { 0 };
+		int fds[WIRE_MAX_FDS], nfds, rc;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents && read(0, b, sizeof b) <= 0)
+			break; /* the warmer's side closed the channel: `slot in` sees it too */
+		if (!p[1].revents)
+			continue;
+		rc = wire_conn_fill(&c);
+		if (rc <= 0 && !(rc < 0 && (errno == EAGAIN || errno == EINTR))) {
+			if (pgid > 0)
+				kill(-pgid, SIGKILL);
+			break;
+		}
+		while (wire_conn_next(&c, &type, &r, fds, &nfds) == 1) {
+			close_fds(fds, nfds);
+			if (type == W_JOB_PGID)
+				pgid = (pid_t)rbuf_i64(&r);
+		}
+	}
+	wire_conn_free(&c);
+	close(sock);
+	return 0;
+}
+
 static int slot_out(const char *token)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char err[512], b[256];
+	char err[512];
 	char *path = socket_path(token, err, sizeof err);
 	int64_t until = now_ms() + RENDEZVOUS_MS;
 	int fd = -1;
 	struct wbuf w;
 
+	signal(SIGPIPE, SIG_IGN);
 	if (!path) {
 		msg("agent slot out: %s", err);
 		return EXIT_USAGE;
@@ -98,14 +139,11 @@ static int slot_out(const char *token)
 		return EXIT_FAILURE_FLAME;
 	}
 	wbuf_free(&w);
-	close(fd);
-	/* Our stdout now belongs to `slot in`; stay until the channel closes. */
-	while (read(0, b, sizeof b) > 0)
-		;
-	return 0;
+	close(1);
+	return watch_partner(fd);
 }
 
-static int rendezvous(const char *token, char *err, size_t errlen)
+static int rendezvous(const char *token, int *partner, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *path = socket_path(token, err, errlen);
@@ -139,7 +177,10 @@ static int rendezvous(const char *token, char *err, size_t errlen)
 	}
 	close_fds(fds, nfds);
 	wire_conn_free(&c);
-	close(cfd);
+	if (out >= 0)
+		*partner = cfd; /* kept: it tells `slot out` which job to kill if we die */
+	else
+		close(cfd);
 out:
 	if (lfd >= 0)
 		close(lfd);
@@ -328,11 +369,21 @@ static int parse_job(struct rbuf *r, struct job_spec *s)
 
 struct slot {
 	struct wire_conn in;
-	int out;
+	int out, partner;
+	int64_t last_sent;
 	const char *root, *runner, *pool;
 	struct slot_job job;
 	int busy;
 };
+
+static void tell_partner(struct slot *sl, pid_t pgid)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_JOB_PGID);
+	wbuf_i64(&w, pgid);
+	(void)wire_send(sl->partner, &w);
+	wbuf_free(&w);
+}
 
 static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 {
@@ -353,6 +404,8 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 		sl->busy = start(j, &spec, sl->root, sl->out) == 0;
 		if (!sl->busy)
 			free_job(j);
+		else
+			tell_partner(sl, j->pid);
 		job_spec_free(&spec);
 		return;
 	}
@@ -397,6 +450,17 @@ static int slot_loop(struct slot *sl)
 		int n = 0, i_in = -1, i_w = -1, i_o = -1, i_e = -1, i_p = -1;
 		int64_t wait = 1000;
 
+		if (now_ms() - sl->last_sent >= PING_MS) {
+			struct wbuf w;
+			wbuf_init(&w, W_PING);
+			if (wire_send(sl->out, &w) < 0) {
+				wbuf_free(&w);
+				return 0;
+			}
+			wbuf_free(&w);
+			sl->last_sent = now_ms();
+		}
+
 		if (sl->busy) {
 			flush_stdin(j);
 			enforce_timeout(j);
@@ -405,6 +469,7 @@ static int slot_loop(struct slot *sl)
 					return 0;
 				free_job(j);
 				sl->busy = 0;
+				tell_partner(sl, 0);
 				continue;
 			}
 			if (j->deadline)
@@ -457,6 +522,7 @@ static int slot_in(const char *token)
 	int rc;
 
 	memset(&sl, 0, sizeof sl);
+	sl.partner = -1;
 	sl.job.pidfd = sl.job.in_fd = sl.job.out_fd = sl.job.err_fd = -1;
 	sl.root = getenv("FLAME_SLOT_ROOT");
 	/* set by the warmer's side on the command line it runs */
@@ -468,7 +534,7 @@ static int slot_in(const char *token)
 		sl.pool = "ssh";
 	job_reset_signals();
 	signal(SIGPIPE, SIG_IGN);
-	sl.out = rendezvous(token, err, sizeof err);
+	sl.out = rendezvous(token, &sl.partner, err, sizeof err);
 	if (sl.out < 0) {
 		msg("agent slot in: %s", err);
 		return EXIT_FAILURE_FLAME;
@@ -503,6 +569,8 @@ static int slot_in(const char *token)
 	}
 	wire_conn_free(&sl.in);
 	close(sl.out);
+	if (sl.partner >= 0)
+		close(sl.partner);
 	if (scratch)
 		rmdir(scratch); /* the runner's directory, once its last slot is gone */
 	free(scratch);

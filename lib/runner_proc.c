@@ -127,6 +127,12 @@ void runner_proc_readable(struct runner *r)
 			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
 			if (!p.bad)
 				warmer_on_job_done(r, id, status, flags);
+		} else if (type == W_ERROR) {
+			char *why;
+			rbuf_u32(&p);
+			why = rbuf_str(&p);
+			warmer_on_lost(r, why);
+			free(why);
 		}
 	}
 	if (rc < 0)

@@ -49,7 +49,13 @@ struct link {
 
 static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 {
-	/* The warmer sees our socket close and reports the runner lost. */
+	/* Tell the warmer why (it reports the runner lost to its callers), log
+	 * it, and go: the socket closing is the signal. */
+	struct wbuf w;
+	wbuf_init(&w, W_ERROR);
+	wbuf_u32(&w, EXIT_FAILURE_FLAME);
+	wbuf_str(&w, why);
+	(void)wire_send(l->warmer, &w); /* no lock: nothing else matters now */
 	msg("ssh link %s (%s@%s:%d): %s", l->runner, l->user, l->host, l->t.port, why);
 	_exit(EXIT_FAILURE_FLAME);
 }
@@ -99,11 +105,8 @@ static int read_frame(struct link_slot *s, unsigned char **buf, size_t *cap, uin
 
 	for (;;) {
 		long r = ssh_chan_read(s->out, dst + got, need - got);
-		if (r == -2) {
-			if (ssh_keepalive(s->cout) < 0)
-				return -1;
-			continue;
-		}
+		if (r == -2)
+			lost(s->l, "no word from the runner for 15 s (it pings every 4 s)");
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
@@ -176,6 +179,8 @@ static void *out_thread(void *arg)
 		if (read_frame(s, &buf, &cap, &type, &len) < 0)
 			lost(s->l, "the runner closed the connection");
 		r = (struct rbuf){ .p = buf, .len = len };
+		if (type == W_PING)
+			continue;
 		job = rbuf_u32(&r);
 		if (!s->busy || job != s->job)
 			continue;
@@ -274,7 +279,7 @@ static void token(char *buf)
 {
 	unsigned char r[16];
 	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-		lost(NULL, "no randomness");
+		abort(); /* the kernel always has randomness for 16 bytes */
 	for (int i = 0; i < 16; i++)
 		sprintf(buf + 2 * i, "%02x", r[i]);
 }

@@ -44,7 +44,7 @@ static struct warmer W;
 static volatile sig_atomic_t got_stop;
 
 /* Per-runner and per-pool marks set by callbacks, acted on by the loop. */
-struct lost_mark { struct runner *r; char why[160]; };
+struct lost_mark { struct runner *r; char why[600]; };
 static struct lost_mark lost[256];
 static int nlost;
 
@@ -280,7 +280,7 @@ static void boot_runner(struct pool *p)
 	if (!r->be || r->be->boot(r, err, sizeof err) < 0) {
 		warmer_log("pool '%s': cannot boot runner %s: %s", p->live.name, r->id,
 		           r->be ? err : "unknown backend");
-		warmer_on_lost(r, "it failed to boot");
+		warmer_on_lost(r, r->be ? err : "its backend is unknown");
 		p->boot_blocked_until = now_ms() + BOOT_RETRY_MS;
 		return;
 	}
@@ -323,6 +323,21 @@ void warmer_on_lost(struct runner *r, const char *why)
 	nlost++;
 }
 
+/* A boot failed and nothing else can serve the queue: waiting out the slot
+ * timeout would only hide the reason, so the waiters get it now. */
+static void fail_waiters(struct pool *p, struct runner *failed, const char *why)
+{
+	for (struct runner *o = p->runners; o; o = o->next)
+		if (o != failed && (o->state == R_READY || o->state == R_BOOTING))
+			return;
+	while (p->qhead) {
+		struct caller *c = p->qhead;
+		reply_error(c, EXIT_FAILURE_FLAME, "pool '%s': runner %s%s%s could not start: %s",
+		            p->live.name, failed->id, failed->where[0] ? " on " : "", failed->where, why);
+		caller_finish(c);
+	}
+}
+
 static void handle_lost(struct runner *r, const char *why)
 {
 	struct pool *p = r->pool;
@@ -330,14 +345,16 @@ static void handle_lost(struct runner *r, const char *why)
 		if (c->runner != r)
 			continue;
 		reply_error(c, EXIT_FAILURE_FLAME,
-		            "runner %s of pool '%s' was lost while the job ran (%s); the job did not finish",
-		            r->id, p->live.name, why);
+		            "runner %s%s%s of pool '%s' was lost while the job ran (%s); the job did not finish",
+		            r->id, r->where[0] ? " on " : "", r->where, p->live.name, why);
 		caller_finish(c);
 	}
 	if (r->state != R_STOPPING)
 		warmer_log("pool '%s': runner %s lost: %s", p->live.name, r->id, why);
 	else
 		warmer_log("pool '%s': runner %s stopped", p->live.name, r->id);
+	if (r->state == R_BOOTING)
+		fail_waiters(p, r, why);
 	remove_runner(r);
 }
 

@@ -23,11 +23,14 @@ enum wire_type {
 	/* warmer -> runner agent */
 	W_JOB = 40, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP,
 	/* runner agent -> warmer */
-	W_READY = 60, W_JOB_DONE = 62,
+	W_READY = 60, W_JOB_PGID, W_JOB_DONE,
 	/* a job's streams where descriptors cannot travel (over SSH):
 	 * link -> slot W_STDIN {job, bytes}, W_STDIN_EOF {job};
 	 * slot -> link W_OUT {job, bytes}, W_ERR {job, bytes} */
-	W_STDIN = 80, W_STDIN_EOF, W_OUT, W_ERR
+	W_STDIN = 80, W_STDIN_EOF, W_OUT, W_ERR,
+	/* slot -> link, every few seconds: "still here" (a dead link is noticed
+	 * by silence, since libssh2 cannot say whether keepalives are answered) */
+	W_PING
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */

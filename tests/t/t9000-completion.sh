@@ -164,6 +164,26 @@ test_expect_success 'without python3 the fallback parser finds the same pools' '
 	expect_comp "flame pool scale " a.b c-d default
 '
 
+test_expect_success 'ssh pools: hosts, logins and host keys are not taken for pool names' '
+	cat >"$TEST_ROOT/ssh.json" <<-\EOF &&
+	{
+	  "pools": {
+	    "build": { "backend": "ssh", "max_concurrency": 8, "command": "/usr/local/bin/flame",
+	               "known_hosts": "/etc/flame/known_hosts",
+	               "hosts": [ "flame@build1.example.com", "root@[fd00::7]:2222", "10.0.0.12:22",
+	                          { "login": "flame@h3:22", "host_key": "ssh-ed25519 AAAAC3Nz {x: [1]}" } ] },
+	    "cpu": { "backend": "local" }
+	  }
+	}
+	EOF
+	export FLAME_CONFIG="$TEST_ROOT/ssh.json" &&
+	expect_comp "flame run --pool " build cpu default &&
+	expect_comp "flame pool key " build cpu default &&
+	export _FLAME_COMP_NO_PYTHON=1 &&
+	expect_comp "flame run --pool " build cpu default &&
+	expect_comp "flame pool scale " build cpu default
+'
+
 test_expect_success 'no config at all: only default' '
 	printf "%s\n" "{}" >"$TEST_ROOT/empty.json" &&
 	export FLAME_CONFIG="$TEST_ROOT/empty.json" &&

@@ -82,6 +82,19 @@ test_expect_success 'every environment variable and pool setting is documented' 
 		backend min max max_concurrency idle_shutdown_after boot_timeout slot_timeout
 '
 
+test_expect_success 'the ssh backend, its settings and flame-ssh-link are documented' '
+	mentions ssh hosts host_key command known_hosts &&
+	text=$(rendered) &&
+	section=$(printf "%s\n" "$text" | sed -n "/^CONFIGURATION/,/^[A-Z]/p") &&
+	for w in "\"ssh\"" hosts host_key known_hosts ssh-keyscan authorized_keys; do
+		printf "%s\n" "$section" | grep -qF -- "$w" ||
+			{ echo "CONFIGURATION does not mention $w"; exit 1; }
+	done &&
+	section=$(printf "%s\n" "$text" | sed -n "/^FILES/,/^[A-Z]/p") &&
+	printf "%s\n" "$section" | grep -qE -- "(^|[^-[:alnum:]])flame-ssh-link([^-[:alnum:]]|\$)" &&
+	printf "%s\n" "$section" | grep -qF -- "known_hosts"
+'
+
 test_expect_success 'the page says that the job does not inherit the caller environment' '
 	rendered | tr -s " \n" "  " | grep -qi "does not inherit the environment of the caller"
 '
