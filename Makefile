@@ -48,9 +48,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
 
-DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libcurl4-openssl-dev \
+DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev \
         libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
-        bash-completion coreutils time
+        bash-completion coreutils time python3
 
 .PHONY: all deps check unit integration san bench install uninstall clean lint-man
 
