@@ -18,8 +18,11 @@
 #include <unistd.h>
 
 #define MAX_SLOTS 256
+#define SILENCE_MS 15000
 #define SESSION_TIMEOUT_MS 15000
-#define CHUNK 32768 /* one SSH packet's worth (libssh2 sends one per write) */
+/* a W_STDIN frame (14 bytes of header) fills one 32 KiB SSH packet:
+ * libssh2 1.10 sends one packet per write */
+#define CHUNK (32768 - 14)
 
 struct link_slot {
 	struct link *l;
@@ -33,6 +36,7 @@ struct link_slot {
 	int fds[3];
 	int stop_pipe[2];
 	int sigpipe_sent;
+	int64_t last_rx;          /* when a frame last came (atomic): the watchdog's */
 	struct wbuf request;      /* the W_JOB frame, without descriptors */
 	pthread_t tin, tout;
 };
@@ -106,7 +110,7 @@ static int read_frame(struct link_slot *s, unsigned char **buf, size_t *cap, uin
 	for (;;) {
 		long r = ssh_chan_read(s->out, dst + got, need - got);
 		if (r == -2)
-			lost(s->l, "no word from the runner for 15 s (it pings every 4 s)");
+			continue; /* silence is the watchdog's business */
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
@@ -178,6 +182,7 @@ static void *out_thread(void *arg)
 		uint32_t job;
 		if (read_frame(s, &buf, &cap, &type, &len) < 0)
 			lost(s->l, "the runner closed the connection");
+		__atomic_store_n(&s->last_rx, now_ms(), __ATOMIC_RELAXED);
 		r = (struct rbuf){ .p = buf, .len = len };
 		if (type == W_PING)
 			continue;
@@ -347,6 +352,7 @@ static void open_slot(struct link *l, struct link_slot *s)
 	free(cin);
 	free(cout);
 	free(q);
+	s->last_rx = now_ms();
 	pthread_create(&s->tin, NULL, in_thread, s);
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
@@ -385,6 +391,22 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 	s->pumping = 1;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The runner side pings every 4 s; 15 s of silence on any slot means the
+ * host, its sshd or the network is gone (libssh2 cannot tell us whether
+ * keepalives are answered, and a blocked read cannot be asked). */
+static void *watchdog(void *arg)
+{
+	struct link *l = arg;
+	for (;;) {
+		int64_t now = now_ms();
+		sleep(1);
+		for (int i = 0; i < l->nslots; i++)
+			if (now - __atomic_load_n(&l->slots[i].last_rx, __ATOMIC_RELAXED) > SILENCE_MS)
+				lost(l, "no word from the runner for 15 s (it pings every 4 s)");
+	}
+	return NULL;
 }
 
 static int any_busy(struct link *l)
@@ -494,6 +516,10 @@ int ssh_link_main(int argc, char **argv)
 	check_flame(&l);
 	for (int i = 0; i < l.nslots; i++)
 		open_slot(&l, &l.slots[i]);
+	{
+		pthread_t wd;
+		pthread_create(&wd, NULL, watchdog, &l);
+	}
 	wbuf_init(&w, W_READY);
 	wbuf_i64(&w, getpid());
 	to_warmer(&l, &w);

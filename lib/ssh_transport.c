@@ -411,14 +411,17 @@ int ssh_chan_write(struct ssh_chan *ch, const void *p, size_t n)
 
 long ssh_chan_read(struct ssh_chan *ch, void *p, size_t n)
 {
-	ssize_t r = libssh2_channel_read(ch->ch, p, n);
-	if (r == LIBSSH2_ERROR_TIMEOUT)
-		return -2;
-	if (r < 0)
-		return -1;
-	if (r == 0 && !libssh2_channel_eof(ch->ch))
-		return -2;
-	return (long)r;
+	for (;;) {
+		ssize_t r = libssh2_channel_read(ch->ch, p, n);
+		if (r == LIBSSH2_ERROR_TIMEOUT)
+			return -2;
+		if (r < 0)
+			return -1;
+		/* libssh2 1.10 also returns 0 after a packet that carried no data
+		 * for us (a window adjust, say): only EOF ends the stream */
+		if (r > 0 || libssh2_channel_eof(ch->ch))
+			return (long)r;
+	}
 }
 
 void ssh_chan_close(struct ssh_chan *ch)

@@ -48,6 +48,9 @@
 # Extra ssh client options: set the array SSH_EXTRA_OPTS (e.g. (-o ConnectTimeout=2));
 # they come first, so they override the defaults (ssh keeps the first value given).
 
+# shellcheck source=/dev/null
+. "$(dirname "${BASH_SOURCE[0]}")/sshd-config.sh"
+
 : "${SSHD_BIN:=/usr/sbin/sshd}"
 SSH_EXTRA_OPTS=(${SSH_EXTRA_OPTS[@]+"${SSH_EXTRA_OPTS[@]}"})
 
@@ -264,31 +267,7 @@ sshd_start () {
 
 	for try in 1 2 3 4 5; do
 		port=$("$PYTHON" -c "$_SSHD_PY_PORT") || { _sshd_err "no free port"; return 1; }
-		cat >"$_d/sshd_config" <<-EOF || return 1
-			# flame test sshd '$_n' (tests/lib-sshd.sh)
-			ListenAddress 127.0.0.1
-			Port $port
-			AddressFamily inet
-			HostKey $_d/ssh_host_ed25519_key
-			PidFile $_d/sshd.pid
-			AuthorizedKeysFile $_d/authorized_keys
-			PermitRootLogin yes
-			PubkeyAuthentication yes
-			PasswordAuthentication no
-			KbdInteractiveAuthentication no
-			HostbasedAuthentication no
-			UsePAM no
-			StrictModes no
-			MaxSessions 64
-			MaxStartups 100:30:200
-			PrintMotd no
-			PrintLastLog no
-			UseDNS no
-			LogLevel ERROR
-			SetEnv HOME=$_d/home
-			RekeyLimit 4G
-			Subsystem sftp internal-sftp
-		EOF
+		sshd_write_config "$_d" "$port" || return 1
 		: >"$_d/sshd.log"
 		if ! "$SSHD_BIN" -t -f "$_d/sshd_config" >>"$_d/sshd.log" 2>&1 </dev/null; then
 			_sshd_err "sshd -t rejected $_d/sshd_config:"
