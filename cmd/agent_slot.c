@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -361,20 +362,90 @@ static int finish(struct slot_job *j, int out)
 	return send_done(out, j->id, j->status, flags);
 }
 
-/* Files travel over SSH in a later step; a slot refuses them for now. */
+/* --put files come as frames before the job starts; --get is refused. */
 static int parse_job(struct rbuf *r, struct job_spec *s)
 {
-	return job_spec_read(r, s) < 0 || s->put_names[0] || s->get_patterns[0] ? -1 : 0;
+	if (job_spec_read(r, s) < 0 || s->get_patterns[0])
+		return -1;
+	for (int i = 0; i < s->nput; i++) {
+		const char *n = s->put_names[i];
+		if (!n[0] || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, ".."))
+			return -1;
+	}
+	return 0;
 }
 
 struct slot {
 	struct wire_conn in;
 	int out, partner;
+	int gone;                /* the link went away while files came in */
 	int64_t last_sent;
 	const char *root, *runner, *pool;
 	struct slot_job job;
 	int busy;
 };
+
+/* Reads the job's --put files (the frames right after W_JOB) into its new
+ * scratch directory.  0 when all arrived; -1 when the job was cancelled or a
+ * file could not be written (reported on the job's stderr); -2 if the link
+ * is gone. */
+static int receive_puts(struct slot *sl, struct job_spec *spec, const char *scratch)
+{
+	int *fds = xcalloc((size_t)spec->nput, sizeof *fds), left = spec->nput, rc = 0;
+	for (int i = 0; i < spec->nput; i++)
+		fds[i] = -1;
+	if (mkdir(scratch, 0700) < 0)
+		rc = -1;
+	while (left > 0 && rc != -2) {
+		uint8_t type;
+		struct rbuf r = { 0 };
+		int pfds[WIRE_MAX_FDS], npfds;
+		uint32_t job, idx;
+		if (wire_conn_recv(&sl->in, &type, &r, pfds, &npfds) <= 0) {
+			rc = -2;
+			break;
+		}
+		close_fds(pfds, npfds);
+		job = rbuf_u32(&r);
+		if (job != spec->id)
+			continue;
+		if (type == W_JOB_CANCEL) {
+			rc = -1;
+			break;
+		}
+		idx = rbuf_u32(&r);
+		if (r.bad || idx >= (uint32_t)spec->nput || (type != W_PUT && type != W_PUT_END))
+			continue;
+		if (rc == 0 && fds[idx] < 0) {
+			char *path = xasprintf("%s/%s", scratch, spec->put_names[idx]);
+			fds[idx] = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			free(path);
+			if (fds[idx] < 0)
+				rc = -1;
+		}
+		if (type == W_PUT) {
+			uint32_t n = rbuf_u32(&r);
+			if (rc == 0 && (r.bad || n > r.len - r.off || write_all(fds[idx], r.p + r.off, n) < 0))
+				rc = -1;
+		} else {
+			uint32_t mode = rbuf_u32(&r);
+			if (rc == 0 && fchmod(fds[idx], mode & 0777) < 0)
+				rc = -1;
+			left--;
+		}
+	}
+	for (int i = 0; i < spec->nput; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	if (rc == -1) {
+		char line[300];
+		int n = snprintf(line, sizeof line, "flame: --put: cannot copy the files into the job's directory\n");
+		send_frame(sl->out, W_ERR, spec->id, line, (size_t)n);
+		job_collect(scratch, NULL, -1, -1);
+	}
+	return rc;
+}
 
 static void tell_partner(struct slot *sl, pid_t pgid)
 {
@@ -401,6 +472,20 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 		env = job_environment(spec.env, sl->pool, sl->runner, spec.id);
 		strv_free(spec.env);
 		spec.env = env;
+		if (spec.nput > 0) {
+			char *scratch = xasprintf("%s/job-%u", sl->root, spec.id);
+			int rc = receive_puts(sl, &spec, scratch);
+			free(scratch);
+			if (rc < 0) {
+				if (rc == -1)
+					send_done(sl->out, spec.id, 0, JOB_SETUP_FAILED);
+				else
+					sl->gone = 1;
+				job_spec_free(&spec);
+				return;
+			}
+			spec.scratch_made = 1;
+		}
 		sl->busy = start(j, &spec, sl->root, sl->out) == 0;
 		if (!sl->busy)
 			free_job(j);
@@ -437,6 +522,8 @@ static int read_link(struct slot *sl)
 	while ((rc = wire_conn_next(&sl->in, &type, &r, fds, &nfds)) == 1) {
 		close_fds(fds, nfds);
 		on_frame(sl, type, &r);
+		if (sl->gone)
+			return -1;
 	}
 	return rc < 0 ? -1 : 0;
 }

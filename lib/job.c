@@ -162,14 +162,29 @@ static const char *env_get(char *const *env, const char *name)
 	return NULL;
 }
 
-char *job_find_command(const char *cmd, char *const *env)
+/* Is PATH (relative ones taken from DIR, the job's directory) runnable? */
+static int runnable(const char *path, const char *dir, int *seen)
+{
+	char *full = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
+	struct stat st;
+	int ok = 0;
+	if (stat(full, &st) == 0) {
+		*seen = 1; /* there but not runnable (a directory, no x bit): 126, as execvp says */
+		ok = S_ISREG(st.st_mode) && access(full, X_OK) == 0;
+	}
+	free(full);
+	return ok;
+}
+
+char *job_find_command(const char *cmd, char *const *env, const char *dir)
 {
 	const char *path = env_get(env, "PATH"), *p;
-	int saw_eacces = 0;
+	int seen = 0;
 
 	if (strchr(cmd, '/')) {
-		if (access(cmd, X_OK) == 0)
-			return xstrdup(cmd);
+		if (runnable(cmd, dir, &seen))
+			return xstrdup(cmd); /* relative ones resolve after the chdir */
+		errno = seen ? EACCES : ENOENT;
 		return NULL;
 	}
 	if (!path)
@@ -177,17 +192,13 @@ char *job_find_command(const char *cmd, char *const *env)
 	for (p = path;; p += strcspn(p, ":") + 1) {
 		size_t n = strcspn(p, ":");
 		char *full = n ? xasprintf("%.*s/%s", (int)n, p, cmd) : xasprintf("./%s", cmd);
-		struct stat st;
-		if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(full, X_OK) == 0)
-				return full;
-			saw_eacces = 1;
-		}
+		if (runnable(full, dir, &seen))
+			return full;
 		free(full);
 		if (!p[n])
 			break;
 	}
-	errno = saw_eacces ? EACCES : ENOENT;
+	errno = seen ? EACCES : ENOENT;
 	return NULL;
 }
 
@@ -210,7 +221,7 @@ pid_t job_spawn(const struct job_spec *s, int *status)
 	pid_t pid = -1;
 	int rc;
 
-	if (mkdir(s->scratch, 0700) < 0) {
+	if (!s->scratch_made && mkdir(s->scratch, 0700) < 0) {
 		char line[600];
 		int n = snprintf(line, sizeof line, "flame: cannot create the job's directory %.400s: %s\n",
 		                 s->scratch, strerror(errno));
@@ -218,7 +229,7 @@ pid_t job_spawn(const struct job_spec *s, int *status)
 		*status = EXIT_FAILURE_FLAME << 8;
 		return -1;
 	}
-	path = job_find_command(s->argv[0], s->env);
+	path = job_find_command(s->argv[0], s->env, s->scratch);
 	if (!path) {
 		spawn_failed(s, errno, status);
 		rmdir(s->scratch);

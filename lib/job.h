@@ -25,6 +25,7 @@ struct job_spec {
 	int stdio[3];
 	int64_t timeout_ms;    /* 0: none */
 	const char *scratch;   /* directory to create for this job */
+	int scratch_made;      /* job_spawn: it exists already (files were put in) */
 };
 
 /* Never returns.  Setup problems are reported on the job's stderr as
@@ -38,9 +39,10 @@ void job_exec_child(const struct job_spec *spec) __attribute__((noreturn));
  * the wait status the job ends with (126/127 like env(1), 255 for setup). */
 pid_t job_spawn(const struct job_spec *spec, int *status);
 
-/* Where execvp would find CMD with the job's PATH; NULL with errno
+/* Where execvp would find CMD with the job's PATH, relative paths taken
+ * from DIR (the job's directory, where it will run); NULL with errno
  * (ENOENT: not found, EACCES: found but not executable). */
-char *job_find_command(const char *cmd, char *const *env);
+char *job_find_command(const char *cmd, char *const *env, const char *dir);
 
 /* Fetches the --get files (problems reported on err_fd) and removes the
  * scratch directory.  Returns JOB_GET_FAILED when a --get failed, else 0. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_SLOTS 256
@@ -34,6 +35,8 @@ struct link_slot {
 	int busy, pumping, stop;
 	uint32_t job;
 	int fds[3];
+	int puts[WIRE_MAX_FDS];   /* the --put files, sent before stdin */
+	int nputs;
 	int stop_pipe[2];
 	int sigpipe_sent;
 	int64_t last_rx;          /* when a frame last came (atomic): the watchdog's */
@@ -201,6 +204,35 @@ static void *out_thread(void *arg)
 	return NULL;
 }
 
+/* The --put files, in order, each in frames that fill an SSH packet. */
+static void send_puts(struct link_slot *s)
+{
+	unsigned char buf[CHUNK];
+	for (int i = 0; i < s->nputs; i++) {
+		struct stat st;
+		struct wbuf w;
+		ssize_t n;
+		lseek(s->puts[i], 0, SEEK_SET);
+		while ((n = read(s->puts[i], buf, sizeof buf - 4)) > 0) {
+			wbuf_init(&w, W_PUT);
+			wbuf_u32(&w, s->job);
+			wbuf_u32(&w, (uint32_t)i);
+			wbuf_bytes(&w, buf, (size_t)n);
+			slot_write(s, &w);
+			wbuf_free(&w);
+		}
+		wbuf_init(&w, W_PUT_END);
+		wbuf_u32(&w, s->job);
+		wbuf_u32(&w, (uint32_t)i);
+		wbuf_u32(&w, fstat(s->puts[i], &st) == 0 ? (uint32_t)(st.st_mode & 0777) : 0600);
+		slot_write(s, &w);
+		wbuf_free(&w);
+		close(s->puts[i]);
+		s->puts[i] = -1;
+	}
+	s->nputs = 0;
+}
+
 /* Sends the job, then the caller's stdin, until EOF or the job ends. */
 static void pump(struct link_slot *s)
 {
@@ -208,6 +240,7 @@ static void pump(struct link_slot *s)
 	int fd = s->fds[0];
 
 	slot_write(s, &s->request);
+	send_puts(s);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = s->stop_pipe[0], .events = POLLIN } };
 		ssize_t n;
@@ -357,32 +390,59 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
 
+/* How many --put files the job carries, and whether it wants --get. */
+static int job_files(struct rbuf r, int *has_getdir)
+{
+	char **v;
+	int nput;
+	rbuf_i64(&r);                       /* timeout */
+	strv_free(rbuf_strv(&r, 1 << 20)); /* argv */
+	strv_free(rbuf_strv(&r, 1 << 16)); /* env */
+	v = rbuf_strv(&r, WIRE_MAX_FDS);
+	nput = (int)strv_len(v);
+	strv_free(v);
+	strv_free(rbuf_strv(&r, 4096));    /* gets */
+	*has_getdir = rbuf_u32(&r) != 0;
+	return r.bad ? -1 : nput;
+}
+
+static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds, const char *why)
+{
+	struct wbuf w;
+	if (why && nfds >= 3)
+		(void)!write(fds[2], why, strlen(why));
+	close_fds(fds, nfds);
+	wbuf_init(&w, W_JOB_DONE);
+	wbuf_u32(&w, id);
+	wbuf_i64(&w, 0);
+	wbuf_i64(&w, 4 /* JOB_SETUP_FAILED */);
+	to_warmer(l, &w);
+}
+
 static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 {
 	struct link_slot *s = NULL;
 	uint32_t id = rbuf_u32(r);
 	size_t rest = r->len - r->off;
+	int has_getdir, nput = job_files(*r, &has_getdir);
 
 	for (int i = 0; i < l->nslots && !s; i++)
 		if (!l->slots[i].busy)
 			s = &l->slots[i];
-	if (!s || nfds < 3 || r->bad || nfds > 3) {
-		struct wbuf w;
-		/* no free slot, or files (which travel over ssh in a later version) */
-		if (nfds > 3)
-			(void)!write(fds[2], "flame: --put and --get are not supported on ssh pools yet\n", 58);
-		close_fds(fds, nfds);
-		wbuf_init(&w, W_JOB_DONE);
-		wbuf_u32(&w, id);
-		wbuf_i64(&w, 0);
-		wbuf_i64(&w, 4 /* JOB_SETUP_FAILED */);
-		to_warmer(l, &w);
+	if (!s || r->bad || nput < 0 || nfds != 3 + has_getdir + nput) {
+		refuse_job(l, id, fds, nfds, NULL);
+		return;
+	}
+	if (has_getdir) {
+		refuse_job(l, id, fds, nfds, "flame: --get is not supported on ssh pools yet\n");
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
 	s->busy = 1;
 	s->job = id;
 	s->stop = 0;
+	s->nputs = nput;
+	memcpy(s->puts, fds + 3, sizeof(int) * (size_t)nput);
 	s->sigpipe_sent = 0;
 	memcpy(s->fds, fds, sizeof s->fds);
 	wbuf_init(&s->request, W_JOB);

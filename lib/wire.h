@@ -30,7 +30,10 @@ enum wire_type {
 	W_STDIN = 80, W_STDIN_EOF, W_OUT, W_ERR,
 	/* slot -> link, every few seconds: "still here" (a dead link is noticed
 	 * by silence, since libssh2 cannot say whether keepalives are answered) */
-	W_PING
+	W_PING,
+	/* link -> slot, after W_JOB and before stdin: each --put file as
+	 * W_PUT {job, index, bytes}... then W_PUT_END {job, index, mode} */
+	W_PUT, W_PUT_END
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */
