@@ -47,20 +47,11 @@ run_b () {
 	echo $((t1 - t0))
 }
 
-: >"$OUT/a" && : >"$OUT/b" && : >"$OUT/ratios"
+round_log () {
+	bench_log "round $1: flame $(calc "$JOBS * 1e6 / $2") jobs/s, parallel $(calc "$JOBS * 1e6 / $3") jobs/s"
+}
 bench_log "$ROUNDS rounds of $JOBS jobs, xargs -P $P flame run and parallel -j$P interleaved"
-for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2)); then
-		a=$(run_a) && b=$(run_b)
-	else
-		b=$(run_b) && a=$(run_a)
-	fi
-	if [ -z "$a" ] || [ -z "$b" ]; then bench_die "round $r failed"; fi
-	echo "$a" >>"$OUT/a"
-	echo "$b" >>"$OUT/b"
-	calc "$b / $a" >>"$OUT/ratios"
-	bench_log "round $r: flame $(calc "$JOBS * 1e6 / $a") jobs/s, parallel $(calc "$JOBS * 1e6 / $b") jobs/s"
-done
+interleave "$ROUNDS"
 
 run_floor () {
 	local t0 t1

@@ -146,50 +146,7 @@ bsshd_master_start () {
 _bsshd_pids () {
 	local d=$BENCH_ROOT/sshd-$1
 	[ -s "$d/port" ] || return 0
-	python3 -c '
-import os, sys
-port, home, listener = int(sys.argv[1]), os.fsencode("HOME=" + sys.argv[2]), sys.argv[3]
-want = "0100007F:%04X" % port
-inodes = set()
-with open("/proc/net/tcp") as f:
-    for line in f.readlines()[1:]:
-        x = line.split()
-        if x[1] == want:
-            inodes.add("socket:[%s]" % x[9])
-me = str(os.getpid())
-kids, sel = {}, set()
-for p in os.listdir("/proc"):
-    if not p.isdigit() or p == me:
-        continue
-    try:
-        st = open("/proc/%s/stat" % p, "rb").read().rsplit(b")", 1)[1].split()
-    except OSError:
-        continue
-    if st[0] == b"Z":
-        continue
-    kids.setdefault(st[1].decode(), []).append(p)
-    if p == listener:
-        sel.add(p); continue
-    try:
-        if home in open("/proc/%s/environ" % p, "rb").read().split(b"\0"):
-            sel.add(p); continue
-    except OSError:
-        pass
-    try:
-        for fd in os.listdir("/proc/%s/fd" % p):
-            try:
-                if os.readlink("/proc/%s/fd/%s" % (p, fd)) in inodes:
-                    sel.add(p); break
-            except OSError:
-                pass
-    except OSError:
-        pass
-todo = list(sel)
-while todo:
-    for k in kids.get(todo.pop(), []):
-        if k not in sel:
-            sel.add(k); todo.append(k)
-print("\n".join(sorted(sel, key=int)))' "$(cat "$d/port")" "$d/home" "$(cat "$d/listener.pid" 2>/dev/null)"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../tests/tools/sshd_pids.py" "$(cat "$d/port")" "$d/home" "$(cat "$d/listener.pid" 2>/dev/null)"
 }
 
 bsshd_stop_all () {

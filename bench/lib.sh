@@ -229,3 +229,24 @@ result () {
 met () {
 	if awk "BEGIN { exit !($1) }"; then echo met; else echo 'NOT met'; fi
 }
+
+# interleave ROUNDS: runs the caller's run_a and run_b (each prints the
+# microseconds it took) ROUNDS times, the order flipped every round so the
+# VM's drift falls on both; keeps the times in $OUT/a and $OUT/b and each
+# round's b/a in $OUT/ratios, and calls the caller's round_log R A B.
+interleave () {
+	local r a b
+	: >"$OUT/a" && : >"$OUT/b" && : >"$OUT/ratios"
+	for ((r = 1; r <= $1; r++)); do
+		if ((r % 2)); then
+			a=$(run_a) && b=$(run_b)
+		else
+			b=$(run_b) && a=$(run_a)
+		fi
+		if [ -z "$a" ] || [ -z "$b" ]; then bench_die "round $r failed"; fi
+		echo "$a" >>"$OUT/a"
+		echo "$b" >>"$OUT/b"
+		calc "$b / $a" >>"$OUT/ratios"
+		round_log "$r" "$a" "$b"
+	done
+}

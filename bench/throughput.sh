@@ -42,20 +42,11 @@ run_b () {
 	echo $((t1 - t0))
 }
 
-: >"$OUT/a" && : >"$OUT/b" && : >"$OUT/ratios"
+round_log () {
+	bench_log "round $1: flame $(calc "$BYTES / $2") MB/s, cat $(calc "$BYTES / $3") MB/s"
+}
 bench_log "$ROUNDS rounds of $BYTES bytes, flame run -- cat and cat interleaved"
-for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2)); then
-		a=$(run_a) && b=$(run_b)
-	else
-		b=$(run_b) && a=$(run_a)
-	fi
-	if [ -z "$a" ] || [ -z "$b" ]; then bench_die "round $r failed"; fi
-	echo "$a" >>"$OUT/a"
-	echo "$b" >>"$OUT/b"
-	calc "$b / $a" >>"$OUT/ratios"
-	bench_log "round $r: flame $(calc "$BYTES / $a") MB/s, cat $(calc "$BYTES / $b") MB/s"
-done
+interleave "$ROUNDS"
 
 a_us=$(median <"$OUT/a")
 b_us=$(median <"$OUT/b")

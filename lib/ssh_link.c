@@ -1,5 +1,6 @@
 /* ssh_link.c — see ssh_link.h. */
 #include "ssh_link.h"
+#include "job.h"
 #include "login.h"
 #include "ssh_transport.h"
 #include "util.h"
@@ -390,20 +391,15 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
 
-/* How many --put files the job carries, and whether it wants --get. */
+/* How many --put files the job carries, and whether it wants --get; r is
+ * the whole W_JOB payload, from its job id on. */
 static int job_files(struct rbuf r, int *has_getdir)
 {
-	char **v;
-	int nput;
-	rbuf_i64(&r);                       /* timeout */
-	strv_free(rbuf_strv(&r, 1 << 20)); /* argv */
-	strv_free(rbuf_strv(&r, 1 << 16)); /* env */
-	v = rbuf_strv(&r, WIRE_MAX_FDS);
-	nput = (int)strv_len(v);
-	strv_free(v);
-	strv_free(rbuf_strv(&r, 4096));    /* gets */
+	struct job_spec spec;
+	int rc = job_spec_read(&r, &spec), nput = spec.nput;
 	*has_getdir = rbuf_u32(&r) != 0;
-	return r.bad ? -1 : nput;
+	job_spec_free(&spec);
+	return rc < 0 || r.bad ? -1 : nput;
 }
 
 static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds, const char *why)
@@ -422,9 +418,9 @@ static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds, const ch
 static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 {
 	struct link_slot *s = NULL;
+	int has_getdir, nput = job_files(*r, &has_getdir);
 	uint32_t id = rbuf_u32(r);
 	size_t rest = r->len - r->off;
-	int has_getdir, nput = job_files(*r, &has_getdir);
 
 	for (int i = 0; i < l->nslots && !s; i++)
 		if (!l->slots[i].busy)

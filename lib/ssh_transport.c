@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KEEPALIVE_S 15
 
 struct ssh_conn {
 	int sock;
@@ -267,7 +266,6 @@ struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errle
 		         c->label, t->key_path, ssh_error(c->s));
 		goto fail;
 	}
-	libssh2_keepalive_config(c->s, 1, KEEPALIVE_S);
 	return c;
 fail:
 	ssh_close(c);
@@ -285,12 +283,6 @@ void ssh_close(struct ssh_conn *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	free(c);
-}
-
-int ssh_keepalive(struct ssh_conn *c)
-{
-	int next;
-	return libssh2_keepalive_send(c->s, &next) == 0 ? 0 : -1;
 }
 
 static void append(char **buf, size_t *len, size_t cap, const char *p, size_t n)

@@ -8,8 +8,9 @@
  *  - the host key must equal the pinned one: a mismatch is refused and the
  *    message shows both SHA256 fingerprints; nothing is trusted on first use;
  *  - ed25519 public-key authentication only;
- *  - every blocking step has a deadline, so nothing hangs forever;
- *  - keepalives are configured; ssh_keepalive() sends one when due.
+ *  - every blocking step has a deadline, so nothing hangs forever.
+ * Liveness is not left to SSH keepalives (libssh2 cannot say whether one was
+ * answered): the runner side pings, and the link gives a silent runner up.
  * Linked only into the programs that need it: libssh2 costs every process
  * that loads it ~1.4 ms and ~2 MiB at start-up (bench/README.md). */
 #ifndef FLAME_SSH_TRANSPORT_H
@@ -32,9 +33,6 @@ struct ssh_conn;
 struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errlen);
 void ssh_close(struct ssh_conn *c);
 
-/* Sends a keepalive if one is due; -1 when the session is dead. */
-int ssh_keepalive(struct ssh_conn *c);
-
 /* Runs COMMAND in an exec channel: writes in (if any) then EOF, collects
  * stdout and stderr (each up to cap bytes; the rest is read and dropped) and
  * the exit status (128+N for a signal).  0 on success; -1 with err when the
@@ -50,7 +48,7 @@ struct ssh_chan *ssh_chan_exec(struct ssh_conn *c, const char *command, char *er
 /* Writes all n bytes; -1 when the channel or session failed. */
 int ssh_chan_write(struct ssh_chan *ch, const void *p, size_t n);
 /* >0 bytes, 0 at EOF, -1 on failure, -2 when the session's timeout passed
- * with nothing to read (try again; a good moment for ssh_keepalive). */
+ * with nothing to read (try again). */
 long ssh_chan_read(struct ssh_chan *ch, void *p, size_t n);
 void ssh_chan_close(struct ssh_chan *ch);
 const char *ssh_label(const struct ssh_conn *c);
