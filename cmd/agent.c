@@ -410,6 +410,8 @@ int cmd_agent(int argc, char **argv)
 		return agent_local(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "slot"))
 		return cmd_agent_slot(argc - 1, argv + 1);
-	msg("agent: unknown mode; the agent is internal and started by the warmer");
+	if (argc == 1)
+		return cmd_agent_serve(argc, argv);
+	msg("agent: unknown mode '%s'; `flame agent` alone is a runner's main process", argv[1]);
 	return EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
  * the exit status in an explicit W_JOB_DONE (libssh2 1.10 cannot tell a
  * missing exit status from 0).  When its stdin closes (the warmer or the
  * connection went away) the running job's group is killed. */
+#include "agent_beat.h"
 #include "cmds.h"
 #include "job.h"
 #include "paths.h"
@@ -450,6 +451,7 @@ static int receive_puts(struct slot *sl, struct job_spec *spec, const char *scra
 static void tell_partner(struct slot *sl, pid_t pgid)
 {
 	struct wbuf w;
+	agent_beat_job(pgid);
 	wbuf_init(&w, W_JOB_PGID);
 	wbuf_i64(&w, pgid);
 	(void)wire_send(sl->partner, &w);
@@ -521,6 +523,7 @@ static int read_link(struct slot *sl)
 		return -1;
 	while ((rc = wire_conn_next(&sl->in, &type, &r, fds, &nfds)) == 1) {
 		close_fds(fds, nfds);
+		agent_beat_heard();
 		on_frame(sl, type, &r);
 		if (sl->gone)
 			return -1;

@@ -21,6 +21,7 @@
 
 #define MAX_SLOTS 256
 #define SILENCE_MS 15000
+#define HEARTBEAT_MS 2000
 #define SESSION_TIMEOUT_MS 15000
 /* a W_STDIN frame (14 bytes of header) fills one 32 KiB SSH packet:
  * libssh2 1.10 sends one packet per write */
@@ -79,18 +80,31 @@ static void to_warmer(struct link *l, struct wbuf *w)
 	wbuf_free(w);
 }
 
-static void slot_write(struct link_slot *s, struct wbuf *w)
+/* Fills in a frame's length; frames on a channel carry no descriptors. */
+static void seal(struct wbuf *w)
 {
 	uint32_t len = (uint32_t)(w->len - 4);
 	for (int i = 0; i < 4; i++)
 		w->p[i] = (unsigned char)(len >> (8 * i));
 	w->p[5] = 0;
-	pthread_mutex_lock(&s->inlock);
+}
+
+/* Writes a sealed frame on the in channel, whose lock the caller holds;
+ * releases it. */
+static void write_held(struct link_slot *s, struct wbuf *w)
+{
 	if (ssh_chan_write(s->in, w->p, w->len) < 0) {
 		pthread_mutex_unlock(&s->inlock);
 		lost(s->l, "the connection to the runner failed while sending");
 	}
 	pthread_mutex_unlock(&s->inlock);
+}
+
+static void slot_write(struct link_slot *s, struct wbuf *w)
+{
+	seal(w);
+	pthread_mutex_lock(&s->inlock);
+	write_held(s, w);
 }
 
 static void send_job_word(struct link_slot *s, enum wire_type t, uint32_t job, uint32_t arg)
@@ -449,18 +463,41 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The runner's agent exits after its failsafe period without word from us
+ * (lib/agent_beat.h): each slot's in channel carries a ping every few
+ * seconds.  A slot whose channel is taken (a job's stdin is flowing, or a
+ * write waits on the runner) needs none, and must not be waited for. */
+static void heartbeat(struct link *l)
+{
+	for (int i = 0; i < l->nslots; i++) {
+		struct link_slot *s = &l->slots[i];
+		struct wbuf w;
+		if (pthread_mutex_trylock(&s->inlock) != 0)
+			continue;
+		wbuf_init(&w, W_PING);
+		seal(&w);
+		write_held(s, &w);
+		wbuf_free(&w);
+	}
+}
+
 /* The runner side pings every 4 s; 15 s of silence on any slot means the
  * host, its sshd or the network is gone (libssh2 cannot tell us whether
  * keepalives are answered, and a blocked read cannot be asked). */
 static void *watchdog(void *arg)
 {
 	struct link *l = arg;
+	int64_t last_beat = now_ms();
 	for (;;) {
 		int64_t now = now_ms();
 		sleep(1);
 		for (int i = 0; i < l->nslots; i++)
 			if (now - __atomic_load_n(&l->slots[i].last_rx, __ATOMIC_RELAXED) > SILENCE_MS)
 				lost(l, "no word from the runner for 15 s (it pings every 4 s)");
+		if (now - last_beat >= HEARTBEAT_MS) {
+			heartbeat(l);
+			last_beat = now;
+		}
 	}
 	return NULL;
 }
