@@ -75,7 +75,7 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
 
 # The ssh backend's link: a program of its own, so that only it loads libssh2.
-LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o paths.o)
+LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o)
 flame-ssh-link: $(LINK_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(SSH_LIBS)
 

@@ -8,11 +8,14 @@
  * TOKEN and then waits; `slot in` reads job requests, stdin and signals from
  * its stdin and runs one job at a time: exact argv and environment, own
  * process group and scratch directory, stdout and stderr relayed as frames,
- * the exit status in an explicit W_JOB_DONE (libssh2 1.10 cannot tell a
- * missing exit status from 0).  When its stdin closes (the warmer or the
- * connection went away) the running job's group is killed. */
+ * --put files arrive as frames before the job starts and --get files leave
+ * as frames after it exited, the exit status in an explicit W_JOB_DONE
+ * (libssh2 1.10 cannot tell a missing exit status from 0).  When its stdin
+ * closes (the warmer or the connection went away) the running job's group
+ * is killed. */
 #include "agent_beat.h"
 #include "cmds.h"
+#include "files.h"
 #include "job.h"
 #include "paths.h"
 #include "util.h"
@@ -47,6 +50,7 @@ struct slot_job {
 	uint32_t flags;
 	int64_t deadline;
 	char *scratch;
+	char **gets;                       /* --get patterns, fetched after the command */
 	int exited, status;
 };
 
@@ -281,6 +285,7 @@ static void free_job(struct slot_job *j)
 	close_fd(&j->err_fd);
 	free(j->pending);
 	free(j->scratch);
+	strv_free(j->gets);
 	memset(j, 0, sizeof *j);
 	j->pidfd = j->in_fd = j->out_fd = j->err_fd = -1;
 }
@@ -355,18 +360,10 @@ static void leader_exited(struct slot_job *j)
 	j->exited = 1;
 }
 
-static int finish(struct slot_job *j, int out)
-{
-	unsigned flags = j->flags;
-	if (rmdir(j->scratch) < 0 && errno != ENOENT)
-		flags |= job_collect(j->scratch, NULL, -1, -1);
-	return send_done(out, j->id, j->status, flags);
-}
-
-/* --put files come as frames before the job starts; --get is refused. */
+/* --put files come as frames before the job starts. */
 static int parse_job(struct rbuf *r, struct job_spec *s)
 {
-	if (job_spec_read(r, s) < 0 || s->get_patterns[0])
+	if (job_spec_read(r, s) < 0)
 		return -1;
 	for (int i = 0; i < s->nput; i++) {
 		const char *n = s->put_names[i];
@@ -379,7 +376,8 @@ static int parse_job(struct rbuf *r, struct job_spec *s)
 struct slot {
 	struct wire_conn in;
 	int out, partner;
-	int gone;                /* the link went away while files came in */
+	int gone;                /* the link went away while files came in or went out */
+	int get_stop;            /* the caller gave up while --get files went out (2: said so) */
 	int64_t last_sent;
 	const char *root, *runner, *pool;
 	struct slot_job job;
@@ -489,10 +487,15 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 			spec.scratch_made = 1;
 		}
 		sl->busy = start(j, &spec, sl->root, sl->out) == 0;
-		if (!sl->busy)
+		if (!sl->busy) {
 			free_job(j);
-		else
+		} else {
 			tell_partner(sl, j->pid);
+			if (spec.get_patterns[0]) {
+				j->gets = spec.get_patterns; /* kept for finish() */
+				spec.get_patterns = NULL;
+			}
+		}
 		job_spec_free(&spec);
 		return;
 	}
@@ -509,6 +512,11 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 			kill(-j->pid, (int)sig);
 	} else if (type == W_JOB_CANCEL && !j->exited) {
 		kill(-j->pid, SIGKILL);
+	} else if (j->exited && (type == W_JOB_CANCEL || type == W_JOB_SIGNAL)) {
+		/* what would have ended the command ends its --get */
+		uint32_t sig = type == W_JOB_CANCEL ? SIGKILL : rbuf_u32(r);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGKILL)
+			sl->get_stop = 1;
 	}
 }
 
@@ -529,6 +537,117 @@ static int read_link(struct slot *sl)
 			return -1;
 	}
 	return rc < 0 ? -1 : 0;
+}
+
+/* The link is gone if a frame cannot be sent. */
+static void send_or_gone(struct slot *sl, struct wbuf *w)
+{
+	if (!sl->gone && wire_send(sl->out, w) < 0)
+		sl->gone = 1;
+	wbuf_free(w);
+}
+
+/* Sends {job, bytes} likewise. */
+static void send_bytes_or_gone(struct slot *sl, enum wire_type t, const void *p, size_t n)
+{
+	if (!sl->gone && send_frame(sl->out, t, sl->job.id, p, n) < 0)
+		sl->gone = 1;
+}
+
+static void get_report(void *ctx, const char *line, size_t len)
+{
+	send_bytes_or_gone(ctx, W_ERR, line, len);
+}
+
+/* Reads what the link has sent meanwhile: a caller that gives up (Ctrl-C,
+ * or killed) stops a long --get, whose command has exited already. */
+static void check_link(struct slot *sl)
+{
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	if (!sl->gone && poll(&p, 1, 0) > 0 && read_link(sl) < 0)
+		sl->gone = 1;
+}
+
+/* Streams the bytes of `in`, as many as it had when sending began (a
+ * process that escaped the job's group cannot make it endless); 0, or
+ * errno when reading failed or the caller gave up (ECANCELED). */
+static int send_get_data(struct slot *sl, int in, uint64_t size)
+{
+	char buf[CHUNK];
+	while (size > 0 && !sl->gone) {
+		ssize_t n;
+		check_link(sl);
+		if (sl->get_stop)
+			return ECANCELED;
+		n = read(in, buf, size < sizeof buf ? (size_t)size : sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return 0; /* it shrank: what is there is the file */
+		send_bytes_or_gone(sl, W_GET_DATA, buf, (size_t)n);
+		size -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Says once that the caller gave up, naming the file it stopped at; the
+ * matches after it are not fetched. */
+static int get_stopped(struct slot *sl, const char *pattern, const char *path)
+{
+	char line[1024];
+	if (sl->get_stop == 1)
+		get_report(sl, line, files_get_io_problem(line, sizeof line, pattern, "read", path, ECANCELED));
+	sl->get_stop = 2;
+	return 1;
+}
+
+/* One accepted --get match, as W_GET, W_GET_DATA..., W_GET_END (wire.h). */
+static int send_get(void *ctx, const char *pattern, const char *path, int in, const struct stat *st)
+{
+	struct slot *sl = ctx;
+	struct wbuf w;
+	char line[1024];
+	int err;
+
+	if (sl->get_stop)
+		return get_stopped(sl, pattern, path);
+	wbuf_init(&w, W_GET);
+	wbuf_u32(&w, sl->job.id);
+	wbuf_str(&w, pattern);
+	wbuf_str(&w, path);
+	wbuf_u32(&w, (uint32_t)(st->st_mode & 0777));
+	wbuf_i64(&w, st->st_size);
+	send_or_gone(sl, &w);
+	err = send_get_data(sl, in, (uint64_t)st->st_size);
+	wbuf_init(&w, W_GET_END);
+	wbuf_u32(&w, sl->job.id);
+	wbuf_u32(&w, err == 0);
+	send_or_gone(sl, &w);
+	if (err == ECANCELED)
+		return get_stopped(sl, pattern, path);
+	if (err)
+		get_report(sl, line, files_get_io_problem(line, sizeof line, pattern, "read", path, err));
+	return err || sl->gone; /* the link says its own problems */
+}
+
+/* The command is over and its group gone: send the --get files, remove the
+ * scratch directory, then the exit status.  -1 if the link is gone. */
+static int finish(struct slot *sl)
+{
+	struct slot_job *j = &sl->job;
+	struct files_get_ops ops = { send_get, get_report, sl };
+	unsigned flags = j->flags;
+
+	if (j->gets && files_get_each(j->gets, j->scratch, &ops) > 0)
+		flags |= JOB_GET_FAILED;
+	if (rmdir(j->scratch) < 0 && errno != ENOENT)
+		flags |= job_collect(j->scratch, NULL, -1, -1);
+	sl->get_stop = 0;
+	if (sl->gone)
+		return -1;
+	return send_done(sl->out, j->id, j->status, flags);
 }
 
 static int slot_loop(struct slot *sl)
@@ -555,7 +674,7 @@ static int slot_loop(struct slot *sl)
 			flush_stdin(j);
 			enforce_timeout(j);
 			if (j->exited && j->out_fd < 0 && j->err_fd < 0) {
-				if (finish(j, sl->out) < 0)
+				if (finish(sl) < 0)
 					return 0;
 				free_job(j);
 				sl->busy = 0;

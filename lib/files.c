@@ -1,4 +1,5 @@
-/* files.c — see files.h. */
+/* files.c — see files.h: the patterns, --put's copy, and the sender half of
+ * --get (the receiver half is files_dest.c). */
 #include "files.h"
 #include "util.h"
 
@@ -6,6 +7,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,82 +73,40 @@ int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode)
 	return rc;
 }
 
-static void report(int err_fd, const char *pattern, const char *fmt, const char *arg)
+/* "flame: --get PATTERN: <what>\n" in line, one line whatever the names
+ * hold; returns its length (< cap, cap >= 2). */
+static size_t problem_line(char *line, size_t cap, const char *pattern, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t problem_line(char *line, size_t cap, const char *pattern, const char *fmt, ...)
 {
-	char line[1024];
-	int n = snprintf(line, sizeof line, "flame: --get %.300s: ", pattern);
-	if (n > (int)sizeof line - 1)
-		n = sizeof line - 1;
-	n += snprintf(line + n, sizeof line - n, fmt, arg);
-	for (int i = 0; i < n && i < (int)sizeof line - 1; i++)
+	va_list ap;
+	int n = snprintf(line, cap, "flame: --get %.300s: ", pattern);
+	size_t len = n < 0 ? 0 : (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line + len, cap - len, fmt, ap);
+	va_end(ap);
+	len += n < 0 ? 0 : (size_t)n;
+	if (len > cap - 2)
+		len = cap - 2;
+	for (size_t i = 0; i < len; i++)
 		if (line[i] == '\n')
 			line[i] = '?';
-	if (n > (int)sizeof line - 2)
-		n = sizeof line - 2;
-	line[n++] = '\n';
-	(void)!write(err_fd, line, (size_t)n);
+	line[len++] = '\n';
+	line[len] = 0;
+	return len;
 }
 
-/* Opens (creating) the directory chain of rel's parents under dest_fd without
- * following symlinks; returns a descriptor of the innermost one and sets *base. */
-static int open_parent(int dest_fd, char *rel, const char **base)
+size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb,
+                            const char *path, int err)
 {
-	int dir = dup(dest_fd);
-	char *p = rel, *slash;
-
-	while (dir >= 0 && (slash = strchr(p, '/'))) {
-		int next;
-		*slash = 0;
-		if (*p && strcmp(p, ".")) {
-			if (mkdirat(dir, p, 0777) < 0 && errno != EEXIST)
-				next = -1;
-			else
-				next = openat(dir, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(dir);
-			dir = next;
-		}
-		*slash = '/';
-		p = slash + 1;
-	}
-	*base = p;
-	return dir;
+	return problem_line(line, cap, pattern, "cannot %s '%.300s': %s", verb, path, strerror(err));
 }
 
-static int fetch_one(const char *path, const struct stat *st, int dest_fd)
+static void report(const struct files_get_ops *ops, const char *pattern, const char *what)
 {
-	char *rel = xstrdup(path);
-	const char *base;
-	char tmp[NAME_MAX + 1];
-	int dir, in = -1, out = -1, rc = -1;
-
-	dir = open_parent(dest_fd, rel, &base);
-	if (dir < 0)
-		goto out;
-	snprintf(tmp, sizeof tmp, ".flame-get.%d.%.200s", (int)getpid(), base);
-	in = open(path, O_RDONLY | O_CLOEXEC);
-	out = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0)
-		goto out;
-	if (copy_fd(in, out) < 0 || fchmod(out, st->st_mode & 0777) < 0 || close(out) < 0) {
-		out = -1;
-		unlinkat(dir, tmp, 0);
-		goto out;
-	}
-	out = -1;
-	rc = renameat(dir, tmp, dir, base);
-	if (rc < 0)
-		unlinkat(dir, tmp, 0);
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0) {
-		close(out);
-		unlinkat(dir, tmp, 0);
-	}
-	if (dir >= 0)
-		close(dir);
-	free(rel);
-	return rc;
+	char line[1024];
+	ops->report(ops->ctx, line, problem_line(line, sizeof line, pattern, "%s", what));
 }
 
 static int inside(const char *real, const char *root)
@@ -155,59 +115,120 @@ static int inside(const char *real, const char *root)
 	return !strncmp(real, root, n) && real[n] == '/';
 }
 
-static int get_match(const char *pattern, const char *path, const char *root, int dest_fd, int err_fd)
+/* Applies the rules to one match and fetches it; 1 if it was a problem. */
+static int get_match(const char *pattern, const char *path, const char *root, const struct files_get_ops *ops)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX], line[1024];
 	struct stat st;
+	int in, rc;
 
 	if (!realpath(path, real) || !inside(real, root)) {
-		report(err_fd, pattern, "'%s' points outside the job's directory; not fetched", path);
+		ops->report(ops->ctx, line, problem_line(line, sizeof line, pattern,
+		            "'%.300s' points outside the job's directory; not fetched", path));
 		return 1;
 	}
 	if (stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
-		report(err_fd, pattern, "'%s' is not a regular file; not fetched (use a pattern such as 'dir/*')", path);
+		ops->report(ops->ctx, line, problem_line(line, sizeof line, pattern,
+		            "'%.300s' is not a regular file; not fetched (use a pattern such as 'dir/*')", path));
 		return 1;
 	}
-	if (fetch_one(path, &st, dest_fd) < 0) {
-		char why[600];
-		snprintf(why, sizeof why, "'%.300s': %s", path, strerror(errno));
-		report(err_fd, pattern, "cannot write %s", why);
+	/* O_NONBLOCK: should it have become a fifo meanwhile, opening must not hang */
+	in = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ops->report(ops->ctx, line, files_get_io_problem(line, sizeof line, pattern, "read", path,
+		                                                 in < 0 ? errno : EINVAL));
+		if (in >= 0)
+			close(in);
 		return 1;
 	}
-	return 0;
+	rc = ops->fetch(ops->ctx, pattern, path, in, &st);
+	if (rc < 0)
+		ops->report(ops->ctx, line, files_get_io_problem(line, sizeof line, pattern, "write", path, errno));
+	close(in);
+	return rc != 0;
+}
+
+static int get_pattern(const char *pattern, const char *root, const struct files_get_ops *ops)
+{
+	const char *why = files_get_pattern_problem(pattern);
+	int rc, problems = 0;
+	glob_t g;
+
+	if (why) {
+		report(ops, pattern, why);
+		return 1;
+	}
+	rc = glob(pattern, 0, NULL, &g);
+	if (rc == GLOB_NOMATCH) {
+		report(ops, pattern, "no file matched");
+		return 1;
+	}
+	if (rc != 0) {
+		report(ops, pattern, "cannot list the job's directory");
+		return 1;
+	}
+	for (size_t j = 0; j < g.gl_pathc; j++)
+		problems += get_match(pattern, g.gl_pathv[j], root, ops);
+	globfree(&g);
+	return problems;
+}
+
+int files_get_each(char *const *patterns, const char *root, const struct files_get_ops *ops)
+{
+	char realroot[PATH_MAX];
+	int problems = 0, here;
+
+	if (!patterns || !patterns[0])
+		return 0;
+	if (!realpath(root, realroot))
+		snprintf(realroot, sizeof realroot, "%s", root);
+	/* glob has no directory descriptor: the patterns are expanded in root */
+	here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (chdir(realroot) < 0) {
+		for (size_t i = 0; patterns[i]; i++, problems++)
+			report(ops, patterns[i], "cannot list the job's directory");
+	} else {
+		for (size_t i = 0; patterns[i]; i++)
+			problems += get_pattern(patterns[i], realroot, ops);
+	}
+	if (here < 0 || fchdir(here) < 0)
+		(void)!chdir("/"); /* never stay in a directory about to be removed */
+	if (here >= 0)
+		close(here);
+	return problems;
+}
+
+struct local_get {
+	int dest_fd, err_fd;
+};
+
+static int local_fetch(void *ctx, const char *pattern, const char *path, int in, const struct stat *st)
+{
+	struct local_get *g = ctx;
+	struct files_dest d;
+	int saved;
+	(void)pattern;
+
+	if (files_dest_open(&d, g->dest_fd, path) < 0)
+		return -1;
+	if (copy_fd(in, d.fd) < 0) {
+		saved = errno;
+		files_dest_abort(&d);
+		errno = saved;
+		return -1;
+	}
+	return files_dest_commit(&d, st->st_mode);
+}
+
+static void local_report(void *ctx, const char *line, size_t len)
+{
+	struct local_get *g = ctx;
+	(void)!write(g->err_fd, line, len);
 }
 
 int files_get(char *const *patterns, const char *root, int dest_fd, int err_fd)
 {
-	char realroot[PATH_MAX];
-	int problems = 0;
-
-	if (!realpath(root, realroot))
-		snprintf(realroot, sizeof realroot, "%s", root);
-	for (size_t i = 0; patterns && patterns[i]; i++) {
-		const char *why = files_get_pattern_problem(patterns[i]);
-		glob_t g;
-		int rc;
-
-		if (why) {
-			report(err_fd, patterns[i], "%s", why);
-			problems++;
-			continue;
-		}
-		rc = glob(patterns[i], 0, NULL, &g);
-		if (rc == GLOB_NOMATCH) {
-			report(err_fd, patterns[i], "%s", "no file matched");
-			problems++;
-			continue;
-		}
-		if (rc != 0) {
-			report(err_fd, patterns[i], "%s", "cannot list the job's directory");
-			problems++;
-			continue;
-		}
-		for (size_t j = 0; j < g.gl_pathc; j++)
-			problems += get_match(patterns[i], g.gl_pathv[j], realroot, dest_fd, err_fd);
-		globfree(&g);
-	}
-	return problems;
+	struct local_get g = { dest_fd, err_fd };
+	struct files_get_ops ops = { local_fetch, local_report, &g };
+	return files_get_each(patterns, root, &ops);
 }

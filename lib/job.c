@@ -136,8 +136,7 @@ void job_exec_child(const struct job_spec *s)
 unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd)
 {
 	unsigned flags = 0;
-	if (get_patterns && get_patterns[0] && getdir_fd >= 0 && chdir(scratch) == 0 &&
-	    files_get(get_patterns, scratch, getdir_fd, err_fd) > 0)
+	if (getdir_fd >= 0 && files_get(get_patterns, scratch, getdir_fd, err_fd) > 0)
 		flags |= JOB_GET_FAILED;
 	if (chdir("/") < 0 || (paths_remove_tree(scratch) < 0 && errno != ENOENT)) {
 		char line[512];

@@ -1,7 +1,9 @@
 /* ssh_link.c — see ssh_link.h. */
 #include "ssh_link.h"
+#include "files.h"
 #include "job.h"
 #include "login.h"
+#include "progress.h"
 #include "ssh_transport.h"
 #include "util.h"
 #include "wire.h"
@@ -15,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_SLOTS 256
@@ -26,6 +30,25 @@
 /* a W_STDIN frame (14 bytes of header) fills one 32 KiB SSH packet:
  * libssh2 1.10 sends one packet per write */
 #define CHUNK (32768 - 14)
+
+/* A progress bar on the caller's terminal for one file (progress.h says
+ * what it shows and when). */
+struct link_bar {
+	int fd;                   /* the caller's stderr if it is a terminal, else -1 */
+	char *name;
+	uint64_t total;
+	int64_t started, drawn;   /* drawn < 0: nothing on the screen */
+};
+
+/* The --get file arriving on a slot (W_GET, W_GET_DATA..., W_GET_END). */
+struct link_get {
+	struct files_dest d;      /* d.fd < 0: none, or dropped after a problem */
+	char *pattern, *path;     /* as the runner named them, for messages */
+	uint32_t mode;
+	uint64_t done;
+	int failed;               /* a file could not be written here */
+	struct link_bar bar;
+};
 
 struct link_slot {
 	struct link *l;
@@ -37,8 +60,12 @@ struct link_slot {
 	int busy, pumping, stop;
 	uint32_t job;
 	int fds[3];
+	int getdir;               /* --get-dir, or -1 */
 	int puts[WIRE_MAX_FDS];   /* the --put files, sent before stdin */
+	char **put_names;
 	int nputs;
+	struct link_bar put_bar;  /* the in thread's */
+	struct link_get get;      /* the out thread's */
 	int stop_pipe[2];
 	int sigpipe_sent;
 	int64_t last_rx;          /* when a frame last came (atomic): the watchdog's */
@@ -56,6 +83,17 @@ struct link {
 	struct link_slot slots[MAX_SLOTS];
 };
 
+/* On the way out: no --get file half-written under a temporary name stays
+ * behind (racing the out threads is harmless: the names are unique). */
+static void drop_arriving_files(struct link *l)
+{
+	for (int i = 0; i < l->nslots; i++) {
+		struct files_dest *d = &l->slots[i].get.d;
+		if (d->fd >= 0 && d->tmp[0])
+			unlinkat(d->dir, d->tmp, 0);
+	}
+}
+
 static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 {
 	/* Tell the warmer why (it reports the runner lost to its callers), log
@@ -65,6 +103,7 @@ static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 	wbuf_u32(&w, EXIT_FAILURE_FLAME);
 	wbuf_str(&w, why);
 	(void)wire_send(l->warmer, &w); /* no lock: nothing else matters now */
+	drop_arriving_files(l);
 	msg("ssh link %s (%s@%s:%d): %s", l->runner, l->user, l->host, l->t.port, why);
 	_exit(EXIT_FAILURE_FLAME);
 }
@@ -166,6 +205,115 @@ static void write_stream(struct link_slot *s, int fd, const unsigned char *p, si
 	}
 }
 
+static void bar_begin(struct link_bar *b, int fd, const char *name, uint64_t total)
+{
+	b->fd = fd >= 0 && isatty(fd) ? fd : -1;
+	b->name = b->fd >= 0 ? xstrdup(name) : NULL;
+	b->total = total;
+	b->started = now_ms();
+	b->drawn = -1;
+}
+
+static void bar_step(struct link_bar *b, uint64_t done)
+{
+	char line[1024];
+	struct winsize ws;
+	int64_t now = now_ms();
+	int width;
+	size_t n;
+
+	if (b->fd < 0 || !progress_due(b->started, b->drawn, now))
+		return;
+	width = ioctl(b->fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+	/* "\r", the line, then erase what a longer previous line left */
+	line[0] = '\r';
+	n = 1 + progress_line(line + 1, sizeof line - 4, b->name, done, b->total, now - b->started, width);
+	memcpy(line + n, "\033[K", 3);
+	(void)!write(b->fd, line, n + 3);
+	b->drawn = now;
+}
+
+static void bar_end(struct link_bar *b)
+{
+	if (b->fd >= 0 && b->drawn >= 0)
+		(void)!write(b->fd, "\r\033[K", 4);
+	free(b->name);
+	b->name = NULL;
+	b->fd = -1;
+	b->drawn = -1;
+}
+
+/* This side could not write the arriving file: say so as the local backend
+ * would, and drop it. */
+static void get_failed(struct link_slot *s, int err)
+{
+	char line[1024];
+	size_t n = files_get_io_problem(line, sizeof line, s->get.pattern, "write", s->get.path, err);
+	bar_end(&s->get.bar);
+	files_dest_abort(&s->get.d);
+	s->get.failed = 1;
+	if (s->fds[2] >= 0)
+		(void)write_all(s->fds[2], line, n);
+}
+
+/* Forgets the file arriving, dropping it if it is unfinished. */
+static void get_reset(struct link_slot *s)
+{
+	bar_end(&s->get.bar);
+	files_dest_abort(&s->get.d);
+	free(s->get.pattern);
+	free(s->get.path);
+	s->get.pattern = s->get.path = NULL;
+}
+
+static void get_begin(struct link_slot *s, struct rbuf *r)
+{
+	int64_t size;
+
+	get_reset(s);
+	s->get.pattern = rbuf_str(r);
+	s->get.path = rbuf_str(r);
+	s->get.mode = rbuf_u32(r);
+	size = rbuf_i64(r);
+	s->get.done = 0;
+	if (r->bad || size < 0) {
+		get_failed(s, EPROTO);
+		return;
+	}
+	if (s->getdir < 0 || files_dest_open(&s->get.d, s->getdir, s->get.path) < 0) {
+		get_failed(s, s->getdir < 0 ? EBADF : errno);
+		return;
+	}
+	bar_begin(&s->get.bar, s->fds[2], s->get.path, (uint64_t)size);
+}
+
+static void get_data(struct link_slot *s, struct rbuf *r)
+{
+	uint32_t n = rbuf_u32(r);
+	if (s->get.d.fd < 0 || r->bad || n > r->len - r->off)
+		return;
+	if (write_all(s->get.d.fd, r->p + r->off, n) < 0) {
+		get_failed(s, errno);
+		return;
+	}
+	s->get.done += n;
+	bar_step(&s->get.bar, s->get.done);
+}
+
+static void get_end(struct link_slot *s, struct rbuf *r)
+{
+	uint32_t ok = rbuf_u32(r);
+	bar_end(&s->get.bar);
+	if (s->get.d.fd < 0)
+		return;
+	if (r->bad || !ok) {
+		files_dest_abort(&s->get.d); /* the runner says why */
+		return;
+	}
+	if (files_dest_commit(&s->get.d, s->get.mode) < 0)
+		get_failed(s, errno);
+}
+
 static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 {
 	struct wbuf w;
@@ -177,8 +325,17 @@ static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 	pthread_cond_broadcast(&s->cv);
 	while (s->pumping)
 		pthread_cond_wait(&s->cv, &s->mu);
+	get_reset(s);
+	if (s->get.failed)
+		flags |= JOB_GET_FAILED;
+	s->get.failed = 0;
 	close_fds(s->fds, 3);
 	s->fds[0] = s->fds[1] = s->fds[2] = -1;
+	if (s->getdir >= 0)
+		close(s->getdir);
+	s->getdir = -1;
+	strv_free(s->put_names);
+	s->put_names = NULL;
 	s->busy = 0;
 	pthread_mutex_unlock(&s->mu);
 	wbuf_init(&w, W_JOB_DONE);
@@ -211,6 +368,12 @@ static void *out_thread(void *arg)
 			uint32_t n = rbuf_u32(&r);
 			if (!r.bad && n <= r.len - r.off)
 				write_stream(s, s->fds[type == W_OUT ? 1 : 2], r.p + r.off, n);
+		} else if (type == W_GET) {
+			get_begin(s, &r);
+		} else if (type == W_GET_DATA) {
+			get_data(s, &r);
+		} else if (type == W_GET_END) {
+			get_end(s, &r);
 		} else if (type == W_JOB_DONE) {
 			int64_t status = rbuf_i64(&r), flags = rbuf_i64(&r);
 			finish_job(s, status, flags);
@@ -219,29 +382,42 @@ static void *out_thread(void *arg)
 	return NULL;
 }
 
-/* The --put files, in order, each in frames that fill an SSH packet. */
-static void send_puts(struct link_slot *s)
+/* One --put file in frames that fill an SSH packet, then its mode. */
+static void send_put(struct link_slot *s, int i)
 {
 	unsigned char buf[CHUNK];
-	for (int i = 0; i < s->nputs; i++) {
-		struct stat st;
-		struct wbuf w;
-		ssize_t n;
-		lseek(s->puts[i], 0, SEEK_SET);
-		while ((n = read(s->puts[i], buf, sizeof buf - 4)) > 0) {
-			wbuf_init(&w, W_PUT);
-			wbuf_u32(&w, s->job);
-			wbuf_u32(&w, (uint32_t)i);
-			wbuf_bytes(&w, buf, (size_t)n);
-			slot_write(s, &w);
-			wbuf_free(&w);
-		}
-		wbuf_init(&w, W_PUT_END);
+	struct stat st;
+	struct wbuf w;
+	uint64_t done = 0;
+	ssize_t n;
+	int known = fstat(s->puts[i], &st) == 0;
+
+	bar_begin(&s->put_bar, s->fds[2], s->put_names[i], known ? (uint64_t)st.st_size : 0);
+	lseek(s->puts[i], 0, SEEK_SET);
+	while ((n = read(s->puts[i], buf, sizeof buf - 4)) > 0) {
+		wbuf_init(&w, W_PUT);
 		wbuf_u32(&w, s->job);
 		wbuf_u32(&w, (uint32_t)i);
-		wbuf_u32(&w, fstat(s->puts[i], &st) == 0 ? (uint32_t)(st.st_mode & 0777) : 0600);
+		wbuf_bytes(&w, buf, (size_t)n);
 		slot_write(s, &w);
 		wbuf_free(&w);
+		done += (uint64_t)n;
+		bar_step(&s->put_bar, done);
+	}
+	bar_end(&s->put_bar);
+	wbuf_init(&w, W_PUT_END);
+	wbuf_u32(&w, s->job);
+	wbuf_u32(&w, (uint32_t)i);
+	wbuf_u32(&w, known ? (uint32_t)(st.st_mode & 0777) : 0600);
+	slot_write(s, &w);
+	wbuf_free(&w);
+}
+
+/* The --put files, in order. */
+static void send_puts(struct link_slot *s)
+{
+	for (int i = 0; i < s->nputs; i++) {
+		send_put(s, i);
 		close(s->puts[i]);
 		s->puts[i] = -1;
 	}
@@ -379,6 +555,9 @@ static void open_slot(struct link *l, struct link_slot *s)
 	token(tok);
 	s->l = l;
 	s->fds[0] = s->fds[1] = s->fds[2] = -1;
+	s->getdir = -1;
+	s->put_bar.fd = s->get.bar.fd = -1;
+	s->get.d.fd = s->get.d.dir = -1;
 	pthread_mutex_init(&s->inlock, NULL);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -405,22 +584,22 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
 
-/* How many --put files the job carries, and whether it wants --get; r is
- * the whole W_JOB payload, from its job id on. */
-static int job_files(struct rbuf r, int *has_getdir)
+/* How many --put files the job carries (their names in *put_names), and
+ * whether it wants --get; r is the whole W_JOB payload, from its job id on. */
+static int job_files(struct rbuf r, int *has_getdir, char ***put_names)
 {
 	struct job_spec spec;
 	int rc = job_spec_read(&r, &spec), nput = spec.nput;
 	*has_getdir = rbuf_u32(&r) != 0;
+	*put_names = spec.put_names;
+	spec.put_names = NULL;
 	job_spec_free(&spec);
 	return rc < 0 || r.bad ? -1 : nput;
 }
 
-static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds, const char *why)
+static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds)
 {
 	struct wbuf w;
-	if (why && nfds >= 3)
-		(void)!write(fds[2], why, strlen(why));
 	close_fds(fds, nfds);
 	wbuf_init(&w, W_JOB_DONE);
 	wbuf_u32(&w, id);
@@ -432,7 +611,8 @@ static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds, const ch
 static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 {
 	struct link_slot *s = NULL;
-	int has_getdir, nput = job_files(*r, &has_getdir);
+	char **put_names;
+	int has_getdir, nput = job_files(*r, &has_getdir, &put_names);
 	uint32_t id = rbuf_u32(r);
 	size_t rest = r->len - r->off;
 
@@ -440,19 +620,19 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 		if (!l->slots[i].busy)
 			s = &l->slots[i];
 	if (!s || r->bad || nput < 0 || nfds != 3 + has_getdir + nput) {
-		refuse_job(l, id, fds, nfds, NULL);
-		return;
-	}
-	if (has_getdir) {
-		refuse_job(l, id, fds, nfds, "flame: --get is not supported on ssh pools yet\n");
+		strv_free(put_names);
+		refuse_job(l, id, fds, nfds);
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
 	s->busy = 1;
 	s->job = id;
 	s->stop = 0;
+	/* the descriptors: stdin, stdout, stderr, --get-dir if any, the --put files */
+	s->getdir = has_getdir ? fds[3] : -1;
 	s->nputs = nput;
-	memcpy(s->puts, fds + 3, sizeof(int) * (size_t)nput);
+	s->put_names = put_names;
+	memcpy(s->puts, fds + 3 + has_getdir, sizeof(int) * (size_t)nput);
 	s->sigpipe_sent = 0;
 	memcpy(s->fds, fds, sizeof s->fds);
 	wbuf_init(&s->request, W_JOB);
@@ -527,8 +707,10 @@ static void serve(struct link *l)
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		rc = wire_conn_fill(&c);
-		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
+		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
+			drop_arriving_files(l);
 			_exit(0); /* the warmer is gone: closing the sessions ends the runner's jobs */
+		}
 		while (wire_conn_next(&c, &type, &r, fds, &nfds) == 1) {
 			if (type == W_JOB) {
 				take_job(l, &r, fds, nfds);

@@ -33,7 +33,14 @@ enum wire_type {
 	W_PING,
 	/* link -> slot, after W_JOB and before stdin: each --put file as
 	 * W_PUT {job, index, bytes}... then W_PUT_END {job, index, mode} */
-	W_PUT, W_PUT_END
+	W_PUT, W_PUT_END,
+	/* slot -> link, after the command exited and before W_JOB_DONE: each
+	 * accepted --get match as W_GET {job, pattern, path, mode, size}, its
+	 * bytes in W_GET_DATA {job, bytes}..., then W_GET_END {job, ok} (ok 0:
+	 * the runner could not read it all, drop it); the path is relative to
+	 * the job's directory and the size is what the file had when sending
+	 * began, which is all that is sent */
+	W_GET, W_GET_DATA, W_GET_END
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */

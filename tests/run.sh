@@ -9,8 +9,8 @@
 # 2. every tests/t/t*.sh runs with FLAME=<--flame>, then again with
 #    FLAME=<--san-flame> and ASAN_OPTIONS/UBSAN_OPTIONS set; "ok" and "not ok" lines
 #    are counted (a file that exits nonzero without a "not ok" line is 1 failure);
-# 3. the run-semantics files (t00*, but the file tests) run a third time with
-#    FLAME_TEST_BACKEND=ssh: the same tests over the ssh backend (tests/lib.sh).
+# 3. the run-semantics files (t00*, file transfers included) run a third time
+#    with FLAME_TEST_BACKEND=ssh: the same tests over the ssh backend (tests/lib.sh).
 #
 # Options:
 #   --only GLOB   run only the test files whose name matches GLOB (e.g. 't00*')
@@ -135,8 +135,8 @@ report () {
 passes=()
 passes+=("plain|$flame||")
 [ -n "$no_san" ] || passes+=("san|$san_flame|1|")
-# The run-semantics tests (t00*) once more over the ssh backend, against a
-# private sshd; files (t0050) do not travel over ssh yet.
+# The run-semantics tests (t00*), --put and --get included, once more over
+# the ssh backend, against a private sshd.
 passes+=("ssh|$flame||ssh")
 
 for pass in "${passes[@]}"; do
@@ -155,7 +155,7 @@ for pass in "${passes[@]}"; do
 	i=0
 	for t in "${tests[@]}"; do
 		if [ -n "$pbackend" ]; then
-			case $(basename "$t") in t0050*) continue ;; t00*) ;; *) continue ;; esac
+			case $(basename "$t") in t00*) ;; *) continue ;; esac
 		fi
 		i=$((i + 1))
 		label="$pname/$(basename "$t")"

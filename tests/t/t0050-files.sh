@@ -186,11 +186,19 @@ test_expect_success 'an unreadable or missing --put file is refused (125) before
 	test ! -e "$WORK/ran"
 '
 
+# The runner's TMPDIR: over ssh, that of the private sshd's sessions, which set none.
+if [ "${FLAME_TEST_BACKEND:-local}" = ssh ]; then
+	RUNNER_TMPDIR=/tmp
+else
+	RUNNER_TMPDIR=$TMPDIR
+fi
+
 test_expect_success 'the job cwd is a private (0700) scratch dir under $TMPDIR/flame-UID/jobs that is gone after the run' '
 	"$FLAME" run --sh "pwd; stat -c %a ." >out
 	d=$(sed -n 1p out)
+	jobs=$RUNNER_TMPDIR/flame-$(id -u)/jobs/
 	equals 700 "$(sed -n 2p out)"
-	case $d in "$TMPDIR/flame-$(id -u)/jobs/"?*) ;; *) echo "scratch dir $d not under $TMPDIR/flame-$(id -u)/jobs/" >&9; false ;; esac
+	case $d in "$jobs"?*) ;; *) echo "scratch dir $d not under $jobs" >&9; false ;; esac
 	test ! -e "$d"
 '
 

@@ -1,4 +1,4 @@
-/* test_files.c — the file side of --get (lib/files.h). */
+/* test_files.c — the file side of --get (lib/files.h): both halves. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -462,6 +462,45 @@ static void test_copy_in(void **state)
 	outside_untouched(f);
 }
 
+/* The receiver half on its own, as the ssh link uses it: the path comes
+ * from the runner, so it is checked again. */
+static void test_dest_refuses_paths_that_leave(void **state)
+{
+	struct fx *f = *state;
+	const char *bad[] = { "../x", "a/../../x", "/etc/passwd", "", "sub/", ".", "sub/." };
+	struct files_dest d;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(files_dest_open(&d, f->dest_fd, bad[i]), -1);
+		assert_int_equal(d.fd, -1);
+	}
+	assert_int_equal(count_entries(f->dest), 0);
+	no_temp_left(f->dest);
+	outside_untouched(f);
+}
+
+static void test_dest_commit_and_abort(void **state)
+{
+	struct fx *f = *state;
+	struct files_dest a, b;
+	struct stat st;
+	assert_int_equal(files_dest_open(&a, f->dest_fd, "n/e/w.txt"), 0);
+	assert_int_equal(files_dest_open(&b, f->dest_fd, "n/e/w.txt"), 0);
+	/* two receivers of one name at once do not collide */
+	assert_string_not_equal(a.tmp, b.tmp);
+	assert_int_equal(write_all(a.fd, "first", 5), 0);
+	assert_int_equal(write_all(b.fd, "half", 4), 0);
+	/* nothing under the final name before the commit */
+	assert_null(slurp_at(f->dest_fd, "n/e/w.txt"));
+	files_dest_abort(&b);
+	files_dest_abort(&b); /* harmless twice */
+	assert_int_equal(files_dest_commit(&a, 04751), 0);
+	assert_string_equal(slurp_at(f->dest_fd, "n/e/w.txt"), "first");
+	assert_int_equal(fstatat(f->dest_fd, "n/e/w.txt", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0751); /* permission bits only */
+	assert_int_equal(files_dest_commit(&a, 0600), -1); /* finished */
+	no_temp_left(f->dest);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +517,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_pattern_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_patterns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dest_refuses_paths_that_leave, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dest_commit_and_abort, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
