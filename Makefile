@@ -27,9 +27,11 @@ LDLIBS   := $(CJSON_LIBS)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CMD_SRC  := $(wildcard cmd/*.c)
-# lib/ssh_*.c link libssh2: kept out of the CLI (start-up cost, see header).
+# lib/ssh_*.c link libssh2 and lib/fly_http.c libcurl: kept out of the CLI
+# (start-up cost, see header).
 SSH_LIB_SRC := $(wildcard lib/ssh_*.c)
-LIB_SRC  := $(filter-out $(SSH_LIB_SRC),$(wildcard lib/*.c))
+FLY_HTTP_SRC := lib/fly_http.c
+LIB_SRC  := $(filter-out $(SSH_LIB_SRC) $(FLY_HTTP_SRC),$(wildcard lib/*.c))
 BE_SRC   := $(wildcard backends/*.c)
 SRC      := $(CMD_SRC) $(LIB_SRC) $(BE_SRC)
 HDR      := $(wildcard lib/*.h backends/*.h cmd/*.h)
@@ -41,7 +43,7 @@ SAN_CC   ?= clang
 
 SSH_OBJ  := $(SSH_LIB_SRC:%.c=build/obj/%.o)
 SSH_LIBS := $(SSH2_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto) -lpthread
-TOOLS    := build/tools/ssh-probe
+TOOLS    := build/tools/ssh-probe build/tools/fly-probe build/san/tools/fly-probe
 LINK_SRC := cmd/ssh_link/main.c
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -87,6 +89,18 @@ build/san/flame-ssh-link: $(SAN_LINK_OBJ)
 build/tools/ssh-probe: tests/tools/ssh_probe.c $(PROBE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(PROBE_OBJ) $(SSH_LIBS)
+
+# The Fly Machines API client (libcurl) and its test driver.
+FLY_PROBE_OBJ := $(addprefix build/obj/lib/,fly_http.o fly_machine.o fly_pace.o util.o)
+build/obj/lib/fly_http.o build/san/lib/fly_http.o: ALL_CFLAGS += $(CURL_CFLAGS)
+build/tools/fly-probe: tests/tools/fly_probe.c $(FLY_PROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(FLY_PROBE_OBJ) $(CURL_LIBS) $(LDLIBS)
+# the sanitizer pass of the tests drives this one (tests/t/t3010-fly-client.sh)
+SAN_FLY_PROBE_OBJ := $(FLY_PROBE_OBJ:build/obj/%=build/san/%)
+build/san/tools/fly-probe: tests/tools/fly_probe.c $(SAN_FLY_PROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CURL_CFLAGS) -o $@ $< $(SAN_FLY_PROBE_OBJ) $(CURL_LIBS) $(LDLIBS)
 
 san: build/san/flame build/san/flame-ssh-link
 
