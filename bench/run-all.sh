@@ -2,7 +2,7 @@
 # bench/run-all.sh - run every benchmark once and print a summary table
 # (`make bench` runs this).
 #
-# Runs latency.sh, throughput.sh, fanout.sh, memory.sh and ssh.sh in turn, each in its own
+# Runs latency.sh, throughput.sh, fanout.sh, memory.sh, ssh.sh and fly.sh in turn, each in its own
 # private root (see lib.sh), then prints one row per figure: the flame figure, the
 # figure it is compared with, the ratio, the goal, and whether the goal is met.
 # A goal not met does not make this fail (benchmarks are not tests); it exits
@@ -29,7 +29,7 @@ BENCH_RESULTS=$tmp/results
 : >"$BENCH_RESULTS"
 # One snapshot of the binary for every script: others may rebuild ./flame meanwhile.
 cp "$root/flame" "$tmp/flame" || exit 1
-# ssh.sh needs flame-ssh-link next to the flame it runs.
+# ssh.sh and fly.sh need flame-ssh-link next to the flame they run.
 if [ ! -x "$root/flame-ssh-link" ]; then
 	echo "run-all: $root/flame-ssh-link is missing; running make" >&2
 	make -C "$root" flame-ssh-link >&2 || exit 1
@@ -46,7 +46,7 @@ echo
 
 failed=()
 start=$SECONDS
-for b in latency throughput fanout memory ssh; do
+for b in latency throughput fanout memory ssh fly; do
 	echo "== $b"
 	t0=$SECONDS
 	if ! "$here/$b.sh"; then
