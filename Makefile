@@ -30,7 +30,7 @@ CMD_SRC  := $(wildcard cmd/*.c)
 # lib/ssh_*.c link libssh2 and lib/fly_http.c libcurl: kept out of the CLI
 # (start-up cost, see header).
 SSH_LIB_SRC := $(wildcard lib/ssh_*.c)
-FLY_HTTP_SRC := lib/fly_http.c
+FLY_HTTP_SRC := lib/fly_http.c lib/fly_runner.c
 LIB_SRC  := $(filter-out $(SSH_LIB_SRC) $(FLY_HTTP_SRC),$(wildcard lib/*.c))
 BE_SRC   := $(wildcard backends/*.c)
 SRC      := $(CMD_SRC) $(LIB_SRC) $(BE_SRC)
@@ -72,19 +72,25 @@ build/san/%.o: %.c $(HDR)
 build/san/flame: $(SAN_OBJ)
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
 
-build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ)
+# (the link's own code, which needs libcurl too, is left out)
+UNIT_SSH_OBJ := $(filter-out build/obj/lib/ssh_link.o,$(SSH_OBJ))
+build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
 
 # The ssh backend's link: a program of its own, so that only it loads libssh2.
-LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o)
+# It also creates the fly backend's machines (libcurl).
+LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(FLY_HTTP_SRC:%.c=build/obj/%.o) \
+            $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o \
+                                       fly_machine.o fly_pace.o keys.o duration.o)
+LINK_LIBS := $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
 flame-ssh-link: $(LINK_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(SSH_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(LINK_LIBS)
 
 PROBE_OBJ := build/obj/lib/ssh_transport.o build/obj/lib/util.o build/obj/lib/login.o
 SAN_LINK_OBJ := $(LINK_OBJ:build/obj/%=build/san/%)
 build/san/flame-ssh-link: $(SAN_LINK_OBJ)
-	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_LINK_OBJ) $(SSH_LIBS)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_LINK_OBJ) $(LINK_LIBS)
 
 build/tools/ssh-probe: tests/tools/ssh_probe.c $(PROBE_OBJ)
 	@mkdir -p $(dir $@)

@@ -9,6 +9,8 @@
 
 #include "warmer.h"
 
+#include <cJSON.h>
+
 #include <stddef.h>
 
 struct backend {
@@ -26,11 +28,18 @@ struct backend {
 	void (*readable)(struct runner *r);
 	/* After a warmer crash: make sure a journaled runner is gone (or adopt it). */
 	void (*reap_stray)(const char *runner_id, long pid);
+	/* Optional.  After a warmer crash, take a journaled runner back (its
+	 * journal entry: id, pid, info); 0 if adopted, -1 if it is given up. */
+	int (*adopt)(struct pool *p, const cJSON *journaled);
+	/* Optional, every minute and after a restart: remove what the pool's
+	 * backend holds that no runner accounts for (orphaned machines). */
+	void (*sweep)(struct pool *p);
 };
 
 const struct backend *backend_find(const char *name);
 
 extern const struct backend backend_local;
 extern const struct backend backend_ssh;
+extern const struct backend backend_fly;
 
 #endif

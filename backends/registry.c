@@ -6,6 +6,7 @@
 static const struct backend *const backends[] = {
 	&backend_local,
 	&backend_ssh,
+	&backend_fly,
 };
 
 const struct backend *backend_find(const char *name)

@@ -44,25 +44,6 @@ static const cJSON *pick_host(struct runner *r, const cJSON *conf)
 	return NULL;
 }
 
-static char *link_path(char *err, size_t errlen)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	char *p;
-	if (n <= 0) {
-		snprintf(err, errlen, "cannot find this program's own path");
-		return NULL;
-	}
-	self[n] = 0;
-	p = xasprintf("%s/flame-ssh-link", dirname(self));
-	if (access(p, X_OK) < 0) {
-		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)", p);
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
 static char *default_known_hosts(void)
 {
 	const char *home = getenv("HOME");
@@ -85,7 +66,7 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 		snprintf(err, errlen, "every host of pool '%s' already has a runner", r->pool->live.name);
 		goto out;
 	}
-	path = link_path(err, errlen);
+	path = runner_proc_link_path(err, errlen);
 	keypath = path ? keys_pool_key(r->pool->live.name, &pub, err, errlen) : NULL;
 	if (!keypath)
 		goto out;

@@ -45,23 +45,6 @@ static void on_term(int sig)
 	got_term = 1;
 }
 
-static char *read_small_file(const char *path, char *err, size_t errlen)
-{
-	char *buf = xmalloc(65536);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, 65535);
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static int load_settings(struct agent_conf *c, char *err, size_t errlen)
 {
 	const char *ip = getenv("FLY_PRIVATE_IP");
@@ -72,9 +55,11 @@ static int load_settings(struct agent_conf *c, char *err, size_t errlen)
 		snprintf(c->listen, sizeof c->listen, "%s", ip);
 	if (access(c->settings, F_OK) < 0)
 		return 0;
-	text = read_small_file(c->settings, err, errlen);
-	if (!text)
+	text = read_small_file(c->settings, 1u << 20, NULL);
+	if (!text) {
+		snprintf(err, errlen, "cannot read %s: %s", c->settings, strerror(errno));
 		return -1;
+	}
 	rc = agent_conf_parse(c, text, err, errlen);
 	free(text);
 	return rc;
@@ -114,7 +99,7 @@ static char *session_path(void)
 
 static int write_sshd_config(const struct agent_conf *c, char **path, char *err, size_t errlen)
 {
-	char *env_path = session_path(), *text = agent_conf_sshd_config(c, env_path);
+	char *env_path = session_path(), *text = agent_conf_sshd_config(c, env_path, getenv("TMPDIR"));
 	char *home = xasprintf("%s/home", c->state);
 	int fd, rc = -1;
 

@@ -100,9 +100,11 @@ int agent_conf_parse(struct agent_conf *c, const char *text, char *err, size_t e
 	return rc;
 }
 
-char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env)
+char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, const char *tmpdir)
 {
 	char *listen = c->listen[0] ? xasprintf("ListenAddress %s\n", c->listen) : xstrdup("");
+	char *tmp = tmpdir && tmpdir[0] == '/' && !strpbrk(tmpdir, " \t\n\"") ? xasprintf(" TMPDIR=%s", tmpdir)
+	                                                                   : xstrdup("");
 	/* MaxSessions: two channels per job slot plus room for a second link
 	 * while a warmer restarts; no ChannelTimeout (idle slots are normal) */
 	char *text = xasprintf(
@@ -130,9 +132,10 @@ char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env)
 		"PrintLastLog no\n"
 		"UseDNS no\n"
 		"LogLevel ERROR\n"
-		"SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s\n",
+		"SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s%s\n",
 		listen, c->port, c->host_key, c->authorized_keys, c->state, 4 * c->max_concurrency + 4, c->state,
-		c->state, path_env);
+		c->state, path_env, tmp);
 	free(listen);
+	free(tmp);
 	return text;
 }

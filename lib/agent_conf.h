@@ -34,9 +34,10 @@ struct agent_conf {
 void agent_conf_init(struct agent_conf *c, const char *root);
 /* Applies agent.json's text; -1 with a one-line reason in err. */
 int agent_conf_parse(struct agent_conf *c, const char *text, char *err, size_t errlen);
-/* The sshd_config text (malloc'd).  sshd_path_env is the PATH sessions get
- * (flame's own directory first, so `flame` is this agent's binary). */
-char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env);
+/* The sshd_config text (malloc'd).  path_env is the PATH sessions get
+ * (flame's own directory first, so `flame` is this agent's binary); tmpdir,
+ * if not NULL, their TMPDIR (where job scratch directories go). */
+char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, const char *tmpdir);
 void agent_conf_free(struct agent_conf *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* config.c — see config.h. */
 #include "config.h"
+#include "config_fly.h"
 #include "duration.h"
 #include "login.h"
 #include "paths.h"
@@ -87,8 +88,9 @@ static int set_duration(const cJSON *v, const char *key, int64_t *out,
 
 static int parse_backend(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
 {
-	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh"))) {
-		snprintf(err, errlen, "pool '%s': backend must be \"local\" or \"ssh\"", ps->name);
+	if (!cJSON_IsString(v) ||
+	    (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh") && strcmp(v->valuestring, "fly"))) {
+		snprintf(err, errlen, "pool '%s': backend must be \"local\", \"ssh\" or \"fly\"", ps->name);
 		return -1;
 	}
 	snprintf(ps->backend, sizeof ps->backend, "%s", v->valuestring);
@@ -183,9 +185,12 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 		return set_duration(item, k, &ps->slot_ms, ps->name, err, errlen);
 	if (!strcmp(k, "hosts") || !strcmp(k, "command") || !strcmp(k, "known_hosts"))
 		return 0; /* the ssh backend's: checked with the backend below */
+	if (config_fly_key(k))
+		return 0; /* the fly backend's: likewise */
 	snprintf(err, errlen, "pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
-	         "idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts)",
-	         ps->name, k);
+	         "idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts; fly: app, "
+	         "image, region, cpu_kind, cpus, memory_mb, gpu_kind, env, port, api_url, token_file, command, "
+	         "failsafe, grace)", ps->name, k);
 	return -1;
 }
 
@@ -199,6 +204,16 @@ static void put_pool(struct config *cfg, const struct pool_settings *ps)
 	}
 	cfg->pools = xrealloc(cfg->pools, (cfg->npools + 1) * sizeof *cfg->pools);
 	cfg->pools[cfg->npools++] = *ps;
+}
+
+/* The first fly-only setting in pool ("command" is shared with ssh), or NULL. */
+static const char *has_fly_key(const cJSON *pool)
+{
+	const cJSON *item;
+	cJSON_ArrayForEach(item, pool)
+		if (config_fly_key(item->string) && strcmp(item->string, "command"))
+			return item->string;
+	return NULL;
 }
 
 static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t errlen)
@@ -223,8 +238,15 @@ static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t e
 	if (!strcmp(ps.backend, "ssh") &&
 	    parse_ssh(pool, &ps, cJSON_GetObjectItemCaseSensitive(pool, "max") != NULL, err, errlen) < 0)
 		return -1;
+	if (!strcmp(ps.backend, "fly") && config_fly_parse(pool, &ps, err, errlen) < 0)
+		return -1;
+	if (strcmp(ps.backend, "fly") && has_fly_key(pool)) {
+		snprintf(err, errlen, "pool '%s': %s belongs to fly pools; add \"backend\": \"fly\"", ps.name,
+		         has_fly_key(pool));
+		return -1;
+	}
 	if (strcmp(ps.backend, "ssh") && (cJSON_GetObjectItemCaseSensitive(pool, "hosts") ||
-	                                  cJSON_GetObjectItemCaseSensitive(pool, "command") ||
+	                                  (strcmp(ps.backend, "fly") && cJSON_GetObjectItemCaseSensitive(pool, "command")) ||
 	                                  cJSON_GetObjectItemCaseSensitive(pool, "known_hosts"))) {
 		snprintf(err, errlen, "pool '%s': hosts, command and known_hosts belong to ssh pools; add "
 		         "\"backend\": \"ssh\"", ps.name);

@@ -31,7 +31,7 @@ static char *read_line(const char *path)
 	return line;
 }
 
-static int run_keygen(const char *path, const char *comment, char *err, size_t errlen)
+int keys_generate(const char *path, const char *comment, char *err, size_t errlen)
 {
 	pid_t pid = fork();
 	int st;
@@ -74,7 +74,7 @@ static int make_key(const char *path, const char *pool, char *err, size_t errlen
 	comment = xasprintf("flame-pool-%s@%s", pool, host);
 	unlink(tmp);
 	unlink(tmp_pub);
-	rc = run_keygen(tmp, comment, err, errlen);
+	rc = keys_generate(tmp, comment, err, errlen);
 	/* the public half first: a private key without its .pub is never seen */
 	if (rc == 0 && (chmod(tmp, 0600) < 0 || rename(tmp_pub, pub) < 0 || rename(tmp, path) < 0)) {
 		snprintf(err, errlen, "cannot store the key %s: %s", path, strerror(errno));

@@ -4,6 +4,8 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,6 +129,11 @@ void runner_proc_readable(struct runner *r)
 			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
 			if (!p.bad)
 				warmer_on_job_done(r, id, status, flags);
+		} else if (type == W_RUNNER_INFO) {
+			char *json = rbuf_str(&p);
+			if (!p.bad)
+				warmer_on_info(r, json);
+			free(json);
 		} else if (type == W_ERROR) {
 			char *why;
 			rbuf_u32(&p);
@@ -170,3 +177,40 @@ void runner_proc_reap_stray(const char *runner_id, long pid)
 		kill((pid_t)pid, SIGKILL);
 }
 
+
+char *runner_proc_link_path(char *err, size_t errlen)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *p;
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot find this program's own path");
+		return NULL;
+	}
+	self[n] = 0;
+	p = xasprintf("%s/flame-ssh-link", dirname(self));
+	if (access(p, X_OK) < 0) {
+		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void runner_proc_detach(const char *path, char *const *argv)
+{
+	pid_t pid = fork(), st;
+	int status;
+
+	if (pid == 0) {
+		/* the grandchild is nobody's child here: no zombie to reap */
+		setsid();
+		if (fork() == 0) {
+			execv(path, argv);
+			_exit(EXIT_FAILURE_FLAME);
+		}
+		_exit(0);
+	}
+	while (pid > 0 && (st = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+}

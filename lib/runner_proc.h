@@ -21,6 +21,11 @@ void runner_proc_readable(struct runner *r);
 /* Kills pid if it is still a flame process of this runner id. */
 void runner_proc_reap_stray(const char *runner_id, long pid);
 
+/* flame-ssh-link, next to this program; NULL with err if it is missing. */
+char *runner_proc_link_path(char *err, size_t errlen);
+/* Runs PATH ARGV detached (a one-shot job the warmer does not wait for). */
+void runner_proc_detach(const char *path, char *const *argv);
+
 /* The backend operations every runner-process backend shares. */
 #define RUNNER_PROC_OPS                            \
 	.start_job = runner_proc_start_job,        \

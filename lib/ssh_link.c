@@ -1,5 +1,6 @@
 /* ssh_link.c — see ssh_link.h. */
 #include "ssh_link.h"
+#include "fly_runner.h"
 #include "files.h"
 #include "job.h"
 #include "login.h"
@@ -81,6 +82,11 @@ struct link {
 	const char *runner, *pool, *command;
 	int nslots;
 	struct link_slot slots[MAX_SLOTS];
+	/* a runner that is a Fly Machine (--fly) */
+	struct fly_runner_opts fly_opts;
+	struct fly_runner fly;
+	int is_fly;
+	int64_t boot_deadline;
 };
 
 /* On the way out: no --get file half-written under a temporary name stays
@@ -522,10 +528,26 @@ static struct ssh_conn *connect_or_die(struct link *l)
 	return c;
 }
 
+/* The first connection.  A machine that has just started may not listen
+ * yet (its agent is starting sshd): refused connections are tried again
+ * until the boot deadline. */
+static struct ssh_conn *first_connect(struct link *l)
+{
+	char err[1024];
+	for (;;) {
+		struct ssh_conn *c = ssh_connect(&l->t, err, sizeof err);
+		if (c)
+			return c;
+		if (!l->is_fly || now_ms() >= l->boot_deadline || !strstr(err, "Connection refused"))
+			lost(l, err);
+		usleep(50000);
+	}
+}
+
 /* Is flame there?  A clear message names the host when it is not. */
 static void check_flame(struct link *l)
 {
-	struct ssh_conn *c = connect_or_die(l);
+	struct ssh_conn *c = first_connect(l);
 	char *q = quoted(l->command), *cmd = xasprintf("%s version", q), *out, *eout, err[1024];
 	size_t ol, el;
 	int status = 0;
@@ -690,6 +712,32 @@ static int any_busy(struct link *l)
 	return 0;
 }
 
+/* Tells the warmer what to journal about a Fly runner. */
+static void report_fly(struct link *l, int released)
+{
+	char *info = fly_runner_info(&l->fly, l->fly_opts.launch_id), *where;
+	size_t n = strlen(info);
+	struct wbuf w;
+
+	/* {"machine":...} gets "where" and, at the end, "released" */
+	where = xasprintf("%.*s,\"where\":\"machine %s\"%s}", (int)(n - 1), info,
+	                  l->fly.id[0] ? l->fly.id : "(creating)", released ? ",\"released\":true" : "");
+	wbuf_init(&w, W_RUNNER_INFO);
+	wbuf_str(&w, where);
+	to_warmer(l, &w);
+	free(where);
+	free(info);
+}
+
+/* Stopped by the warmer with no job left: a machine is destroyed now. */
+static void __attribute__((noreturn)) leave(struct link *l)
+{
+	/* released: the warmer need not make sure; otherwise it does */
+	if (l->is_fly && fly_runner_release(&l->fly) == 0)
+		report_fly(l, 1);
+	_exit(0);
+}
+
 static void serve(struct link *l)
 {
 	struct wire_conn c;
@@ -703,7 +751,7 @@ static void serve(struct link *l)
 		struct pollfd p = { .fd = l->warmer, .events = POLLIN };
 
 		if (stopping && !any_busy(l))
-			_exit(0);
+			leave(l);
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		rc = wire_conn_fill(&c);
@@ -729,6 +777,50 @@ static void serve(struct link *l)
 	}
 }
 
+/* --fly-destroy and --fly-sweep: the warmer's one-shot jobs. */
+static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *state)
+{
+	char err[1024];
+	int rc;
+
+	if (!o->conf_json || (what == 'D' && !o->launch_id) || (what == 'W' && (!o->parent || !state))) {
+		msg("flame-ssh-link: --fly-destroy needs --fly and --launch; --fly-sweep --fly, --parent and --state");
+		return EXIT_USAGE;
+	}
+	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->launch_id, err, sizeof err)
+	                 : fly_sweep(o->conf_json, o->parent, state, err, sizeof err);
+	if (rc < 0)
+		msg("fly: %s", err);
+	return rc < 0 ? EXIT_FAILURE_FLAME : 0;
+}
+
+/* A Fly runner: its host key is journaled first, then the machine is
+ * created (or adopted) and started, and from then on it is an ssh host at
+ * its private address. */
+static void fly_start(struct link *l)
+{
+	char err[1024];
+
+	l->is_fly = 1;
+	l->boot_deadline = now_ms() + l->fly_opts.boot_ms;
+	l->fly_opts.pool = l->pool;
+	l->fly_opts.client_key = l->t.key_path;
+	l->fly_opts.slots = l->nslots;
+	if (!l->fly_opts.launch_id || !l->fly_opts.parent || !l->fly_opts.boot_ms || !l->fly_opts.idle_ms)
+		lost(l, "flame-ssh-link: --fly needs --launch, --parent, --boot-ms and --idle-ms");
+	if (fly_runner_prepare(&l->fly, &l->fly_opts, err, sizeof err) < 0)
+		lost(l, err);
+	report_fly(l, 0);
+	if (fly_runner_boot(&l->fly, &l->fly_opts, err, sizeof err) < 0)
+		lost(l, err);
+	report_fly(l, 0);
+	snprintf(l->host, sizeof l->host, "%s", l->fly.ip);
+	l->t.port = l->fly.port;
+	l->t.host_key = l->fly.host_key;
+	l->t.known_hosts = NULL;
+	l->command = fly_runner_command(l->fly_opts.conf_json); /* flame's path in the image */
+}
+
 int ssh_link_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -741,8 +833,21 @@ int ssh_link_main(int argc, char **argv)
 		{ "known-hosts", required_argument, NULL, 'K' },
 		{ "command", required_argument, NULL, 'c' },
 		{ "slots", required_argument, NULL, 's' },
+		{ "fly", required_argument, NULL, 'F' },
+		{ "launch", required_argument, NULL, 'L' },
+		{ "parent", required_argument, NULL, 'P' },
+		{ "idle-ms", required_argument, NULL, 'I' },
+		{ "boot-ms", required_argument, NULL, 'B' },
+		{ "adopt-host-key", required_argument, NULL, 'A' },
+		{ "machine", required_argument, NULL, 'M' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "fly-destroy", no_argument, NULL, 'D' },
+		{ "fly-sweep", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *state = NULL;
+	int one_shot = 0;
+	long ms;
 	static struct link l;
 	char err[512];
 	long fd = -1, slots = 1;
@@ -761,7 +866,25 @@ int ssh_link_main(int argc, char **argv)
 		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port, err,
 		                            sizeof err) == 0)
 			continue;
-		if (c == 'r')
+		if ((c == 'I' || c == 'B') && parse_long(optarg, 1, 86400000L * 30, &ms) == 0) {
+			*(c == 'I' ? &l.fly_opts.idle_ms : &l.fly_opts.boot_ms) = ms;
+			continue;
+		}
+		if (c == 'F')
+			l.fly_opts.conf_json = optarg;
+		else if (c == 'L')
+			l.fly_opts.launch_id = optarg;
+		else if (c == 'P')
+			l.fly_opts.parent = optarg;
+		else if (c == 'A')
+			l.fly_opts.host_key = optarg;
+		else if (c == 'M')
+			l.fly_opts.machine = optarg;
+		else if (c == 'S')
+			state = optarg;
+		else if (c == 'D' || c == 'W')
+			one_shot = c;
+		else if (c == 'r')
 			l.runner = optarg;
 		else if (c == 'p')
 			l.pool = optarg;
@@ -778,6 +901,10 @@ int ssh_link_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (one_shot)
+		return fly_one_shot(one_shot, &l.fly_opts, state);
+	if (l.fly_opts.conf_json)
+		l.host[0] = '?'; /* the machine's address comes from the API */
 	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
 		msg("flame-ssh-link: --fd, --runner, --pool, --login and --key are required");
 		return EXIT_USAGE;
@@ -788,6 +915,8 @@ int ssh_link_main(int argc, char **argv)
 	l.t.user = l.user;
 	l.nslots = (int)slots;
 	pthread_mutex_init(&l.wlock, NULL);
+	if (l.fly_opts.conf_json)
+		fly_start(&l);
 	check_flame(&l);
 	for (int i = 0; i < l.nslots; i++)
 		open_slot(&l, &l.slots[i]);

@@ -81,6 +81,11 @@ static cJSON *runner_json(const struct runner *r, int64_t wall, int64_t mono)
 		cJSON_AddStringToObject(o, "host", r->where);
 	cJSON_AddNumberToObject(o, "busy", r->busy);
 	cJSON_AddNumberToObject(o, "pid", r->pid);
+	if (r->info[0]) {
+		cJSON *info = cJSON_Parse(r->info);
+		if (info)
+			cJSON_AddItemToObject(o, "info", info);
+	}
 	cJSON_AddNumberToObject(o, "created_ms", (double)r->created_wall);
 	cJSON_AddNumberToObject(o, "age_seconds", (wall - r->created_wall) / 1000.0);
 	if (r->busy == 0 && r->state != R_BOOTING) {

@@ -41,6 +41,9 @@ int set_nonblock(int fd, int on);
 /* Parses a whole decimal integer in [min, max]; 0 on success, -1 otherwise. */
 int parse_long(const char *s, long min, long max, long *out);
 
+/* The whole of a file of at most max bytes, NUL-terminated (malloc'd), its
+ * length in *len if len is not NULL; NULL with errno set (EFBIG if larger). */
+char *read_small_file(const char *path, size_t max, size_t *len);
 /* Free a NULL-terminated vector of strings and the vector itself. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);

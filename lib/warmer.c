@@ -29,6 +29,7 @@
 
 #define STOP_GRACE_MS 10000
 #define BOOT_RETRY_MS 1000
+#define SWEEP_MS 60000
 
 struct warmer {
 	int listen_fd, lock_fd;
@@ -38,6 +39,7 @@ struct warmer {
 	int64_t grace_ms, quiet_since, started;
 	int stopping, runners_stopped, dirty;
 	int64_t journal_due;
+	int64_t sweep_due;
 };
 
 static struct warmer W;
@@ -215,6 +217,8 @@ static struct pool *pool_find(const char *name)
 	return NULL;
 }
 
+static void retire_outdated(struct pool *p);
+
 static struct pool *pool_declare(const struct pool_settings *declared)
 {
 	struct pool *p = pool_find(declared->name);
@@ -230,6 +234,7 @@ static struct pool *pool_declare(const struct pool_settings *declared)
 		/* The config file changed: it wins over earlier `pool scale`s. */
 		warmer_log("pool '%s': configuration changed; applying it", declared->name);
 		p->declared = p->live = *declared;
+		retire_outdated(p);
 		journal_now();
 	}
 	return p;
@@ -262,10 +267,22 @@ static void runner_id(struct pool *p, char *buf, size_t len)
 	snprintf(buf, len, "%s-%02x%02x%02x-%u", p->live.name, rnd[0], rnd[1], rnd[2], ++p->seq);
 }
 
-static void boot_runner(struct pool *p)
+uint32_t warmer_conf_hash(const char *text)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 16777619u;
+	return h;
+}
+
+const char *warmer_state_path(void)
+{
+	return W.state_path;
+}
+
+struct runner *warmer_add_runner(struct pool *p, const char *id)
 {
 	struct runner *r = xcalloc(1, sizeof *r);
-	char err[512];
 
 	r->pool = p;
 	r->be = backend_find(p->live.backend);
@@ -273,10 +290,21 @@ static void boot_runner(struct pool *p)
 	r->state = R_BOOTING;
 	r->created_wall = wall_ms();
 	r->boot_deadline = now_ms() + p->live.boot_ms;
-	runner_id(p, r->id, sizeof r->id);
+	r->conf_hash = warmer_conf_hash(p->live.backend_conf);
+	snprintf(r->id, sizeof r->id, "%s", id);
 	r->next = p->runners;
 	p->runners = r;
 	journal_now(); /* journaled before the backend is asked for it */
+	return r;
+}
+
+static void boot_runner(struct pool *p)
+{
+	char err[512], id[96];
+	struct runner *r;
+
+	runner_id(p, id, sizeof id);
+	r = warmer_add_runner(p, id);
 	if (!r->be || r->be->boot(r, err, sizeof err) < 0) {
 		warmer_log("pool '%s': cannot boot runner %s: %s", p->live.name, r->id,
 		           r->be ? err : "unknown backend");
@@ -353,9 +381,26 @@ static void handle_lost(struct runner *r, const char *why)
 		warmer_log("pool '%s': runner %s lost: %s", p->live.name, r->id, why);
 	else
 		warmer_log("pool '%s': runner %s stopped", p->live.name, r->id);
-	if (r->state == R_BOOTING)
+	/* an adopted runner that is gone is no boot failure: a new one boots */
+	if (r->state == R_BOOTING && !r->adopted)
 		fail_waiters(p, r, why);
 	remove_runner(r);
+}
+
+void warmer_on_info(struct runner *r, const char *json)
+{
+	if (strlen(json) >= sizeof r->info)
+		return;
+	snprintf(r->info, sizeof r->info, "%s", json);
+	{
+		/* where the runner is, for messages and pool ls */
+		cJSON *o = cJSON_Parse(json);
+		const char *where = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "where"));
+		if (where)
+			snprintf(r->where, sizeof r->where, "%s", where);
+		cJSON_Delete(o);
+	}
+	journal_now(); /* e.g. a machine id: a restarted warmer must find it */
 }
 
 void warmer_on_ready(struct runner *r)
@@ -465,6 +510,24 @@ static void trim_to_max(struct pool *p)
 			journal_soon();
 		}
 	}
+}
+
+/* Runners booted with other backend settings (a fresh deploy's image, a
+ * changed host list) take no new jobs: idle ones stop now, busy ones finish
+ * what they run first.  New callers get new runners. */
+static void retire_outdated(struct pool *p)
+{
+	uint32_t now = warmer_conf_hash(p->live.backend_conf);
+	for (struct runner *r = p->runners; r; r = r->next) {
+		if (r->conf_hash == now || r->state == R_STOPPING || r->state == R_DRAINING)
+			continue;
+		warmer_log("pool '%s': runner %s has outdated settings; replacing it", p->live.name, r->id);
+		if (r->busy == 0)
+			stop_runner(r);
+		else
+			r->state = R_DRAINING;
+	}
+	journal_soon();
 }
 
 static void schedule(struct pool *p)
@@ -788,8 +851,11 @@ static void keep_only_runner_env(void)
 {
 	static const char *keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME",
 	                              "SHELL", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_STATE_HOME",
-	                              "XDG_CONFIG_HOME", "FLAME_WARMER_GRACE", NULL };
-	char *saved[16] = { 0 };
+	                              "XDG_CONFIG_HOME", "FLAME_WARMER_GRACE",
+	                              /* the fly backend's: the API token (passed on to the
+	                               * link, never logged) and who the parent is */
+	                              "FLY_API_TOKEN", "FLY_MACHINE_ID", "FLAME_FLY_PARENT", NULL };
+	char *saved[20] = { 0 };
 	for (int i = 0; keep[i]; i++) {
 		const char *v = getenv(keep[i]);
 		saved[i] = v ? xstrdup(v) : NULL;
@@ -802,11 +868,24 @@ static void keep_only_runner_env(void)
 	}
 }
 
+/* Backends with something to sweep (orphaned machines) do it now and then. */
+static void sweep_pools(int64_t now)
+{
+	if (now < W.sweep_due)
+		return;
+	W.sweep_due = now + SWEEP_MS;
+	for (struct pool *p = W.pools; p; p = p->next) {
+		const struct backend *be = backend_find(p->live.backend);
+		if (be && be->sweep)
+			be->sweep(p);
+	}
+}
+
 static void recover(void)
 {
 	char err[512];
 	cJSON *doc = state_read(W.state_path, err, sizeof err), *p;
-	int pools = 0, strays = 0;
+	int pools = 0, strays = 0, adopted = 0;
 
 	if (!doc) {
 		if (err[0])
@@ -829,6 +908,11 @@ static void recover(void)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(r, "pid");
+			const struct backend *be = backend_find(live.backend);
+			if (be->adopt && be->adopt(pool, r) == 0) {
+				adopted++;
+				continue;
+			}
 			if (cJSON_IsString(id) && cJSON_IsNumber(pid)) {
 				backend_find(live.backend)->reap_stray(id->valuestring, (long)pid->valuedouble);
 				strays++;
@@ -836,8 +920,8 @@ static void recover(void)
 		}
 	}
 	cJSON_Delete(doc);
-	warmer_log("read the journal back: %d pools, %d runners of the previous warmer cleaned up", pools,
-	           strays);
+	warmer_log("read the journal back: %d pools, %d runners of the previous warmer adopted, %d cleaned up",
+	           pools, adopted, strays);
 }
 
 static int listen_on(const char *path)
@@ -891,6 +975,7 @@ static int setup(void)
 	W.started = now_ms();
 	recover();
 	journal_now();
+	sweep_pools(now_ms()); /* after the journal holds every adopted runner */
 	W.listen_fd = listen_on(W.sock_path);
 	return W.listen_fd < 0 ? -1 : 0;
 }
@@ -915,6 +1000,7 @@ static void after_round(void)
 		schedule(p);
 	}
 	sweep_callers();
+	sweep_pools(now);
 	if (W.dirty && now >= W.journal_due)
 		journal_now();
 }

@@ -27,6 +27,9 @@ struct runner {
 	int64_t boot_deadline;  /* monotonic ms while booting */
 	int64_t stop_deadline;  /* monotonic ms while stopping */
 	uint32_t next_job;
+	uint32_t conf_hash;     /* of the backend settings it was booted with */
+	int adopted;            /* taken back from a previous warmer's journal */
+	char info[1024];        /* backend's facts to journal, as JSON ("" if none) */
 	/* backend-owned */
 	int fd;
 	pid_t pid;
@@ -73,7 +76,15 @@ struct pool {
 void warmer_on_ready(struct runner *r);
 void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t flags);
 void warmer_on_lost(struct runner *r, const char *why);
+void warmer_on_info(struct runner *r, const char *json);
 void warmer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A new runner of pool p, journaled, for a backend adopting one after a
+ * warmer restart (id: the journaled one); the backend then starts it. */
+struct runner *warmer_add_runner(struct pool *p, const char *id);
+/* What the warmer's journal is called (the fly backend's sweep reads it). */
+const char *warmer_state_path(void);
+uint32_t warmer_conf_hash(const char *text);
 
 /* Runs the warmer in this process until it decides to exit; returns the exit status. */
 int warmer_main(void);

@@ -24,6 +24,8 @@ enum wire_type {
 	W_JOB = 40, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP,
 	/* runner agent -> warmer */
 	W_READY = 60, W_JOB_PGID, W_JOB_DONE,
+	/* link -> warmer: facts about the runner to journal, as JSON text */
+	W_RUNNER_INFO,
 	/* a job's streams where descriptors cannot travel (over SSH):
 	 * link -> slot W_STDIN {job, bytes}, W_STDIN_EOF {job};
 	 * slot -> link W_OUT {job, bytes}, W_ERR {job, bytes} */

@@ -521,6 +521,12 @@ trap 'exit 143' TERM
 
 # test_done: clean up, print the summary, exit 1 if a test failed.
 test_done () {
+	if [ -n "${FLY_FAKE_URL:-}" ]; then
+		test_expect_success 'the fake holds no machine once the warmer has stopped' '
+			"$FLAME" warmer stop >/dev/null 2>&1 || :
+			fly_no_machines 30
+		'
+	fi
 	_cleanup
 	_done=1
 	echo "# $TEST_FILE: $test_passed passed, $test_failed failed"
@@ -531,6 +537,13 @@ test_done () {
 # FLAME_TEST_BACKEND=ssh: the run-semantics tests run unchanged over the ssh
 # backend: the default pool becomes an ssh pool on a private sshd of this
 # file's own, whose runner-side flame is the binary under test.
+# FLAME_TEST_BACKEND=fly: the default pool is a fly pool on the fake Machines
+# API (tests/fakes/), each runner a local `flame agent` with its own sshd.
+if [ "${FLAME_TEST_BACKEND:-local}" = fly ]; then
+	. "$TEST_DIRECTORY/lib-fly.sh"
+	fly_fake_start || _bail 'cannot start the fake Machines API'
+	write_config "{ \"pools\": { $(fly_pool_conf default '"max_concurrency": 4') } }"
+fi
 if [ "${FLAME_TEST_BACKEND:-local}" = ssh ]; then
 	. "$TEST_DIRECTORY/lib-sshd.sh"
 	sshd_start a >/dev/null || _bail 'cannot start a private sshd for the ssh backend'

@@ -9,8 +9,9 @@
 # 2. every tests/t/t*.sh runs with FLAME=<--flame>, then again with
 #    FLAME=<--san-flame> and ASAN_OPTIONS/UBSAN_OPTIONS set; "ok" and "not ok" lines
 #    are counted (a file that exits nonzero without a "not ok" line is 1 failure);
-# 3. the run-semantics files (t00*, file transfers included) run a third time
-#    with FLAME_TEST_BACKEND=ssh: the same tests over the ssh backend (tests/lib.sh).
+# 3. the run-semantics files (t00*, file transfers included) run again with
+#    FLAME_TEST_BACKEND=ssh, then =fly: the same tests over the ssh backend and
+#    over the fly backend against the fake Machines API (tests/lib.sh).
 #
 # Options:
 #   --only GLOB   run only the test files whose name matches GLOB (e.g. 't00*')
@@ -138,6 +139,9 @@ passes+=("plain|$flame||")
 # The run-semantics tests (t00*), --put and --get included, once more over
 # the ssh backend, against a private sshd.
 passes+=("ssh|$flame||ssh")
+# ... and over the fly backend, against the fake Machines API (tests/fakes/),
+# each runner a local `flame agent` with its own sshd.
+passes+=("fly|$flame||fly")
 
 for pass in "${passes[@]}"; do
 	IFS='|' read -r pname pbin psan pbackend <<<"$pass"

@@ -89,7 +89,7 @@ static void test_sshd_config_has_the_runner_settings(void **state)
 	(void)state;
 	agent_conf_init(&c, "/r");
 	snprintf(c.listen, sizeof c.listen, "127.0.0.7");
-	text = agent_conf_sshd_config(&c, "/opt/flame/bin:/usr/bin");
+	text = agent_conf_sshd_config(&c, "/opt/flame/bin:/usr/bin", NULL);
 	assert_non_null(strstr(text, "ListenAddress 127.0.0.7\n"));
 	assert_non_null(strstr(text, "Port 2222\n"));
 	assert_non_null(strstr(text, "HostKey /r/etc/flame/ssh_host_ed25519_key\n"));
@@ -105,8 +105,10 @@ static void test_sshd_config_has_the_runner_settings(void **state)
 	assert_null(strstr(text, "ChannelTimeout"));
 	free(text);
 	c.listen[0] = '\0';
-	text = agent_conf_sshd_config(&c, "/usr/bin");
+	text = agent_conf_sshd_config(&c, "/usr/bin", "/var/tmp/x");
 	assert_null(strstr(text, "ListenAddress"));
+	/* job scratch directories follow the agent's TMPDIR */
+	assert_non_null(strstr(text, "PATH=/usr/bin TMPDIR=/var/tmp/x\n"));
 	free(text);
 	agent_conf_free(&c);
 }

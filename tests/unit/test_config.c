@@ -221,7 +221,7 @@ static void test_unknown_keys_refused(void **state)
 	refused("{\"pools\": {\"p\": {\"Max\": 3}}}", "p", "Max");
 	refused("{\"pool\": {}}", NULL, "pool");
 	refused("{\"pools\": {}, \"extra\": 1}", NULL, "extra");
-	refused("{\"pools\": {\"p\": {\"backend\": \"fly\"}}}", "p", "backend");
+	refused("{\"pools\": {\"p\": {\"backend\": \"kubernetes\"}}}", "p", "backend");
 	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\"}}}", "p", "hosts");
 	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\", \"hosts\": [\"a@\"]}}}", "p", "host");
 	refused("{\"pools\": {\"p\": {\"backend\": \"ssh\", \"hosts\": [\"h1\"], \"max\": 2}}}", "p", "max");
@@ -436,6 +436,55 @@ static void test_errors_one_line_for_names_with_newlines(void **state)
 	config_free(&cfg);
 }
 
+static void test_fly_pool_settings_and_defaults_from_env(void **state)
+{
+	struct config cfg;
+	(void)state;
+	setenv("FLY_APP_NAME", "parent-app", 1);
+	setenv("FLY_IMAGE_REF", "registry.fly.io/parent-app:deployment-7", 1);
+	setenv("FLY_REGION", "ams", 1);
+	assert_int_equal(parse(&cfg, "{\"pools\": {\"f\": {\"backend\": \"fly\", \"cpus\": 2, "
+	                              "\"memory_mb\": 1024, \"env\": {\"A\": \"b\"}, \"failsafe\": \"25s\"}}}"), 0);
+	assert_string_equal(cfg.pools[0].backend, "fly");
+	contains(cfg.pools[0].backend_conf, "\"app\":\"parent-app\"");
+	contains(cfg.pools[0].backend_conf, "\"image\":\"registry.fly.io/parent-app:deployment-7\"");
+	contains(cfg.pools[0].backend_conf, "\"region\":\"ams\"");
+	contains(cfg.pools[0].backend_conf, "\"cpu_kind\":\"shared\"");
+	contains(cfg.pools[0].backend_conf, "\"api_url\":\"https://api.machines.dev\"");
+	contains(cfg.pools[0].backend_conf, "\"command\":\"/usr/local/bin/flame\"");
+	contains(cfg.pools[0].backend_conf, "\"env\":{\"A\":\"b\"}");
+	config_free(&cfg);
+	/* the file wins over the environment */
+	assert_int_equal(parse(&cfg, "{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"x\", "
+	                              "\"image\": \"img:1\"}}}"), 0);
+	contains(cfg.pools[0].backend_conf, "\"app\":\"x\"");
+	contains(cfg.pools[0].backend_conf, "\"image\":\"img:1\"");
+	config_free(&cfg);
+	unsetenv("FLY_APP_NAME");
+	unsetenv("FLY_IMAGE_REF");
+	unsetenv("FLY_REGION");
+}
+
+static void test_fly_pool_errors(void **state)
+{
+	(void)state;
+	unsetenv("FLY_APP_NAME");
+	unsetenv("FLY_IMAGE_REF");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"image\": \"i\"}}}", "f", "\"app\"");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\"}}}", "f", "\"image\"");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"memory_mb\": 300}}}", "f", "memory_mb");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"env\": {\"A\": 1}}}}", "f", "env");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"port\": 70000}}}", "f", "port");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"grace\": \"soon\"}}}", "f", "grace");
+	refused("{\"pools\": {\"f\": {\"backend\": \"local\", \"image\": \"i\"}}}", "f",
+	        "belongs to fly pools");
+	refused("{\"pools\": {\"f\": {\"backend\": \"cloud\"}}}", "f", "\"fly\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +505,8 @@ int main(void)
 		cmocka_unit_test(test_pool_name_valid),
 		cmocka_unit_test(test_invalid_pool_names_refused),
 		cmocka_unit_test(test_errors_one_line_for_names_with_newlines),
+		cmocka_unit_test(test_fly_pool_settings_and_defaults_from_env),
+		cmocka_unit_test(test_fly_pool_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,167 @@
+/* fly.c — the fly backend: each runner is a Fly Machine booted from the
+ * app's own image with `flame agent` as its main process (lib/fly_runner.h).
+ * Booting a runner starts a flame-ssh-link that creates the machine through
+ * the Machines API, waits until it has started and then reaches its agent
+ * over SSH at its private address, with the host key made for it; from
+ * there on it is an ssh runner.  The warmer journals each runner before its
+ * machine is asked for, and the link reports the machine's facts (id,
+ * launch id, host key) as soon as it knows them, so a warmer that died is
+ * replaced by one that adopts every machine and destroys the strays. */
+#include "backend.h"
+#include "keys.h"
+#include "runner_proc.h"
+#include "util.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The agent's own idle exit comes this long after the pool's: the warmer
+ * normally stops an idle runner first, and no job races the agent's exit. */
+#define AGENT_IDLE_EXTRA_MS 30000
+
+/* Who launched the machines: they carry it in their metadata, and a warmer
+ * sweeps only its own.  One warmer per user and machine. */
+static void parent_id(char *buf, size_t len)
+{
+	const char *set = getenv("FLAME_FLY_PARENT"), *machine = getenv("FLY_MACHINE_ID");
+	char host[128] = "";
+
+	if (set && *set) {
+		snprintf(buf, len, "%s", set);
+		return;
+	}
+	if (!machine || !*machine) {
+		gethostname(host, sizeof host - 1);
+		machine = host;
+	}
+	snprintf(buf, len, "%s-%u", machine, (unsigned)getuid());
+}
+
+/* Starts the link; extra is the adopt or create part of its command line. */
+static int spawn_link(struct runner *r, char *const *extra, char *err, size_t errlen)
+{
+	char *path = runner_proc_link_path(err, errlen), *pub = NULL, *key = NULL;
+	char slots[16], idle[32], boot[32], parent[256];
+	char *argv[32];
+	int n = 0, rc = -1;
+
+	if (!path || !(key = keys_pool_key(r->pool->live.name, &pub, err, errlen)))
+		goto out;
+	parent_id(parent, sizeof parent);
+	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
+	snprintf(idle, sizeof idle, "%lld", (long long)(r->pool->live.idle_ms + AGENT_IDLE_EXTRA_MS));
+	snprintf(boot, sizeof boot, "%lld", (long long)r->pool->live.boot_ms);
+	{
+		char *base[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
+		                 "--key", key, "--slots", slots, "--fly", r->pool->live.backend_conf,
+		                 "--launch", r->id, "--parent", parent, "--idle-ms", idle, "--boot-ms", boot };
+		for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+			argv[n++] = base[i];
+	}
+	while (extra && *extra && n < 30)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	rc = runner_proc_spawn(r, path, argv, err, errlen);
+out:
+	free(pub);
+	free(key);
+	free(path);
+	return rc;
+}
+
+static int fly_boot(struct runner *r, char *err, size_t errlen)
+{
+	return spawn_link(r, NULL, err, errlen);
+}
+
+static const char *info_str(const cJSON *info, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, key));
+}
+
+/* A journaled runner whose host key we know is taken back: its link finds
+ * the machine (by id, or by launch id if the warmer died while creating
+ * it), waits for it and connects.  One without a key cannot be trusted. */
+static int fly_adopt(struct pool *p, const cJSON *journaled)
+{
+	const cJSON *info = cJSON_GetObjectItemCaseSensitive(journaled, "info");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(journaled, "id");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(journaled, "pid");
+	const char *host_key = info_str(info, "host_key"), *machine = info_str(info, "machine");
+	char err[512], *text;
+	struct runner *r;
+
+	if (!cJSON_IsString(id) || !host_key)
+		return -1;
+	if (cJSON_IsNumber(pid))
+		runner_proc_reap_stray(id->valuestring, (long)pid->valuedouble);
+	r = warmer_add_runner(p, id->valuestring);
+	r->adopted = 1;
+	text = cJSON_PrintUnformatted(info);
+	if (text && strlen(text) < sizeof r->info)
+		snprintf(r->info, sizeof r->info, "%s", text);
+	free(text);
+	{
+		char *extra[] = { "--adopt-host-key", (char *)host_key, "--machine", (char *)(machine ? machine : ""),
+		                  NULL };
+		if (spawn_link(r, extra, err, sizeof err) < 0)
+			warmer_on_lost(r, err);
+	}
+	warmer_log("pool '%s': adopting runner %s (machine %s)", p->live.name, r->id, machine ? machine : "?");
+	return 0;
+}
+
+static void one_shot(const char *what, char *const *args)
+{
+	char err[512], *path = runner_proc_link_path(err, sizeof err);
+	char *argv[16];
+	int n = 0;
+
+	if (!path) {
+		warmer_log("fly: cannot %s: %s", what, err);
+		return;
+	}
+	argv[n++] = "flame-ssh-link";
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	runner_proc_detach(path, argv);
+	free(path);
+}
+
+/* The link destroys the machine when it stops a runner; when the link was
+ * killed or lost the machine, a one-shot makes sure it is gone. */
+static void fly_destroy(struct runner *r)
+{
+	runner_proc_destroy(r);
+	if (!strstr(r->info, "\"released\":true")) {
+		char *args[] = { "--fly-destroy", "--fly", r->pool->live.backend_conf, "--launch", r->id, NULL };
+		one_shot("destroy a machine", args);
+	}
+}
+
+static void fly_sweep(struct pool *p)
+{
+	char parent[256];
+	char *args[] = { "--fly-sweep", "--fly", p->live.backend_conf, "--parent", parent, "--state",
+		         (char *)warmer_state_path(), NULL };
+	parent_id(parent, sizeof parent);
+	one_shot("sweep for stray machines", args);
+}
+
+const struct backend backend_fly = {
+	.name = "fly",
+	.boot = fly_boot,
+	.start_job = runner_proc_start_job,
+	.signal_job = runner_proc_signal_job,
+	.cancel_job = runner_proc_cancel_job,
+	.stop = runner_proc_stop,
+	.destroy = fly_destroy,
+	.readable = runner_proc_readable,
+	.reap_stray = runner_proc_reap_stray,
+	.adopt = fly_adopt,
+	.sweep = fly_sweep,
+};

@@ -1,0 +1,341 @@
+/* fly_runner.c — see fly_runner.h. */
+#include "fly_runner.h"
+#include "duration.h"
+#include "fly_http.h"
+#include "fly_machine.h"
+#include "keys.h"
+#include "util.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define API_TIMEOUT_MS 30000
+#define AGENT_KEY_PATH "/etc/flame/ssh_host_ed25519_key"
+#define AGENT_AUTH_PATH "/etc/flame/authorized_keys"
+#define AGENT_CONF_PATH "/etc/flame/agent.json"
+
+static const char *conf_str(const cJSON *c, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, key));
+}
+
+static int conf_num(const cJSON *c, const char *key, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
+	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+}
+
+static struct fly_api *api_for(const cJSON *conf, char *err, size_t errlen)
+{
+	return fly_api_new(conf_str(conf, "api_url"), conf_str(conf, "app"), conf_str(conf, "token_file"), err,
+	                   errlen);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	return read_small_file(path, 16u << 20, len);
+}
+
+/* A host key for this machine alone: made in a private temporary directory
+ * and removed from the disk at once (it lives on in the create request). */
+static int host_key_pair(char **priv, size_t *privlen, char *pub, size_t publen, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/flame-hostkey.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *key = NULL, *pubpath = NULL, *line = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (!mkdtemp(dir)) {
+		snprintf(err, errlen, "cannot make a temporary directory for a host key: %s", strerror(errno));
+		free(dir);
+		return -1;
+	}
+	key = xasprintf("%s/key", dir);
+	pubpath = xasprintf("%s/key.pub", dir);
+	if (keys_generate(key, "flame-runner", err, errlen) == 0 && (*priv = read_file(key, privlen)) &&
+	    (line = read_file(pubpath, &n))) {
+		/* "ssh-ed25519 AAAA..." without the comment */
+		char *sp = strchr(line, ' ');
+		sp = sp ? strchr(sp + 1, ' ') : NULL;
+		if (sp)
+			*sp = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		snprintf(pub, publen, "%s", line);
+		rc = 0;
+	} else if (!err[0]) {
+		snprintf(err, errlen, "cannot read the host key ssh-keygen made");
+	}
+	unlink(key);
+	unlink(pubpath);
+	rmdir(dir);
+	free(line);
+	free(key);
+	free(pubpath);
+	free(dir);
+	return rc;
+}
+
+static char *agent_settings(const cJSON *conf, const struct fly_runner_opts *o)
+{
+	cJSON *a = cJSON_CreateObject();
+	char idle[32], *text;
+
+	cJSON_AddNumberToObject(a, "port", conf_num(conf, "port", 2222));
+	snprintf(idle, sizeof idle, "%lldms", (long long)o->idle_ms);
+	cJSON_AddStringToObject(a, "idle_shutdown_after", idle);
+	if (conf_str(conf, "failsafe"))
+		cJSON_AddStringToObject(a, "failsafe", conf_str(conf, "failsafe"));
+	if (conf_str(conf, "grace"))
+		cJSON_AddStringToObject(a, "grace", conf_str(conf, "grace"));
+	cJSON_AddNumberToObject(a, "max_concurrency", (double)o->slots);
+	text = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return text;
+}
+
+static char **env_of(const cJSON *conf)
+{
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(conf, "env"), *e;
+	char **v = xcalloc((size_t)cJSON_GetArraySize(env) + 1, sizeof *v);
+	size_t n = 0;
+	cJSON_ArrayForEach(e, env)
+		if (cJSON_IsString(e))
+			v[n++] = xasprintf("%s=%s", e->string, e->valuestring);
+	return v;
+}
+
+int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen)
+{
+	memset(fr, 0, sizeof *fr);
+	if (o->host_key && o->host_key[0]) {
+		snprintf(fr->host_key, sizeof fr->host_key, "%s", o->host_key);
+		return 0;
+	}
+	return host_key_pair(&fr->host_priv, &fr->host_priv_len, fr->host_key, sizeof fr->host_key, err, errlen);
+}
+
+static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_runner_opts *o,
+                  struct fly_machine *m, char *err, size_t errlen)
+{
+	char *priv = fr->host_priv, *auth = NULL, *pubpath = xasprintf("%s.pub", o->client_key), *settings;
+	char *argv[] = { (char *)conf_str(conf, "command"), "agent", NULL };
+	char **env = env_of(conf);
+	size_t privlen = fr->host_priv_len, authlen = 0;
+	int rc = -1;
+
+	fr->host_priv = NULL;
+	if (!priv) {
+		snprintf(err, errlen, "no host key was made for the machine");
+		goto out;
+	}
+	if (!(auth = read_file(pubpath, &authlen))) {
+		snprintf(err, errlen, "cannot read the pool's public key %s", pubpath);
+		goto out;
+	}
+	settings = agent_settings(conf, o);
+	{
+		struct fly_file files[] = {
+			{ AGENT_KEY_PATH, priv, privlen, 0600 },
+			{ AGENT_AUTH_PATH, auth, authlen, 0644 },
+			{ AGENT_CONF_PATH, settings, strlen(settings), 0644 },
+		};
+		struct fly_launch l = {
+			.image = conf_str(conf, "image"), .region = conf_str(conf, "region"),
+			.cpu_kind = conf_str(conf, "cpu_kind"), .cpus = conf_num(conf, "cpus", 1),
+			.memory_mb = conf_num(conf, "memory_mb", 256), .gpu_kind = conf_str(conf, "gpu_kind"),
+			.env = env, .files = files, .nfiles = 3, .pool = o->pool, .parent = o->parent,
+			.launch_id = o->launch_id, .argv = argv,
+		};
+		rc = fly_create(fr->api, &l, m, (int)o->boot_ms, err, errlen);
+	}
+	free(settings);
+out:
+	if (priv)
+		explicit_bzero(priv, privlen);
+	free(priv);
+	free(auth);
+	free(pubpath);
+	strv_free(env);
+	return rc;
+}
+
+/* The machine of launch L, if the API knows one. */
+static int find_launch(struct fly_api *api, const char *launch, struct fly_machine *m, char *err, size_t errlen)
+{
+	struct fly_kv f = { FLY_META_LAUNCH, launch };
+	struct fly_machine *v = NULL;
+	size_t n = 0;
+
+	if (fly_list(api, &f, 1, &v, &n, API_TIMEOUT_MS, err, errlen) < 0)
+		return -1;
+	if (n == 0) {
+		fly_machines_free(v, n);
+		snprintf(err, errlen, "its machine is gone");
+		return -1;
+	}
+	*m = v[0];
+	memset(&v[0], 0, sizeof v[0]);
+	fly_machines_free(v, n);
+	return 0;
+}
+
+static int adopt(struct fly_runner *fr, const struct fly_runner_opts *o, struct fly_machine *m, char *err,
+                 size_t errlen)
+{
+	(void)fr;
+	if (o->machine && o->machine[0])
+		return fly_get(fr->api, o->machine, m, API_TIMEOUT_MS, err, errlen);
+	return find_launch(fr->api, o->launch_id, m, err, errlen);
+}
+
+int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen)
+{
+	cJSON *conf = cJSON_Parse(o->conf_json);
+	struct fly_machine m = { 0 };
+	int64_t deadline = now_ms() + o->boot_ms;
+	int rc = -1, created = 0;
+
+	err[0] = '\0';
+	if (!conf || !(fr->api = api_for(conf, err, errlen))) {
+		if (!err[0])
+			snprintf(err, errlen, "the pool's fly settings are unreadable");
+		goto out;
+	}
+	fr->port = conf_num(conf, "port", 2222);
+	if (o->host_key && o->host_key[0])
+		rc = adopt(fr, o, &m, err, errlen);
+	else if ((rc = create(fr, conf, o, &m, err, errlen)) == 0)
+		created = 1;
+	if (rc < 0)
+		goto out;
+	snprintf(fr->id, sizeof fr->id, "%s", m.id);
+	rc = -1;
+	if (strcmp(m.state, "started") &&
+	    fly_wait(fr->api, m.id, m.instance_id[0] ? m.instance_id : NULL, "started",
+	             (int)(deadline - now_ms() > 1000 ? deadline - now_ms() : 1000), err, errlen) < 0)
+		goto out;
+	if (!m.private_ip[0]) {
+		struct fly_machine now = { 0 };
+		if (fly_get(fr->api, fr->id, &now, API_TIMEOUT_MS, err, errlen) < 0)
+			goto out;
+		fly_machine_free(&m);
+		m = now;
+	}
+	snprintf(fr->ip, sizeof fr->ip, "%s", m.private_ip);
+	rc = fr->ip[0] ? 0 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "machine %s has no private address", m.id);
+out:
+	if (rc < 0 && created)
+		fly_runner_release(fr); /* never left behind */
+	fly_machine_free(&m);
+	cJSON_Delete(conf);
+	return rc;
+}
+
+char *fly_runner_command(const char *conf_json)
+{
+	cJSON *conf = cJSON_Parse(conf_json);
+	const char *cmd = conf_str(conf, "command");
+	char *path = xstrdup(cmd ? cmd : "flame");
+	cJSON_Delete(conf);
+	return path;
+}
+
+char *fly_runner_info(const struct fly_runner *fr, const char *launch_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	if (fr->id[0])
+		cJSON_AddStringToObject(o, "machine", fr->id);
+	cJSON_AddStringToObject(o, "launch", launch_id);
+	if (fr->host_key[0])
+		cJSON_AddStringToObject(o, "host_key", fr->host_key);
+	if (fr->ip[0])
+		cJSON_AddStringToObject(o, "ip", fr->ip);
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int fly_runner_release(struct fly_runner *fr)
+{
+	char err[512];
+	if (fr->api && fr->id[0] && fly_destroy(fr->api, fr->id, API_TIMEOUT_MS, err, sizeof err) < 0 &&
+	    fly_api_last_status(fr->api) != 404) {
+		msg("fly: %s", err);
+		return -1;
+	}
+	fr->id[0] = '\0';
+	return 0;
+}
+
+int fly_destroy_launch(const char *conf_json, const char *launch_id, char *err, size_t errlen)
+{
+	cJSON *conf = cJSON_Parse(conf_json);
+	struct fly_api *api = conf ? api_for(conf, err, errlen) : NULL;
+	struct fly_machine m = { 0 };
+	int rc = -1;
+
+	if (api && find_launch(api, launch_id, &m, err, errlen) == 0)
+		rc = fly_destroy(api, m.id, API_TIMEOUT_MS, err, errlen);
+	else if (api && fly_api_last_status(api) == 200)
+		rc = 0; /* no such machine: nothing to destroy */
+	fly_machine_free(&m);
+	fly_api_free(api);
+	cJSON_Delete(conf);
+	return rc;
+}
+
+/* Is launch id L a runner in the warmer's journal right now?  Read at the
+ * moment of deciding, because the warmer journals a runner before it asks
+ * for its machine: a machine being created is never taken for a stray. */
+static int journaled(const char *state_path, const char *launch)
+{
+	size_t len;
+	char *text = read_file(state_path, &len);
+	cJSON *doc = text ? cJSON_Parse(text) : NULL, *p, *r;
+	int found = 0;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools"))
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners"))
+			if (!strcmp(conf_str(r, "id") ? conf_str(r, "id") : "", launch))
+				found = 1;
+	cJSON_Delete(doc);
+	free(text);
+	return found || !text; /* no journal to read: destroy nothing */
+}
+
+int fly_sweep(const char *conf_json, const char *parent, const char *state_path, char *err, size_t errlen)
+{
+	cJSON *conf = cJSON_Parse(conf_json);
+	struct fly_api *api = conf ? api_for(conf, err, errlen) : NULL;
+	struct fly_kv f = { FLY_META_PARENT, parent };
+	struct fly_machine *v = NULL;
+	size_t n = 0;
+	int rc = -1, destroyed = 0;
+
+	if (api && fly_list(api, &f, 1, &v, &n, API_TIMEOUT_MS, err, errlen) == 0) {
+		rc = 0;
+		for (size_t i = 0; i < n; i++) {
+			const char *launch = fly_machine_meta(&v[i], FLY_META_LAUNCH);
+			if (launch && journaled(state_path, launch))
+				continue;
+			if (fly_destroy(api, v[i].id, API_TIMEOUT_MS, err, errlen) == 0)
+				destroyed++;
+		}
+	}
+	if (destroyed)
+		msg("fly: destroyed %d stray machine(s) of %s", destroyed, parent);
+	fly_machines_free(v, n);
+	fly_api_free(api);
+	cJSON_Delete(conf);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* fly_runner.h — the link's side of a runner that is a Fly Machine: create
+ * it (or adopt one a previous warmer created), wait until it has started,
+ * and destroy it when the runner is done.  The machine boots the app's image
+ * with `flame agent` as its main process; the files it gets carry a host
+ * key made here for this machine alone (so the connection that follows is
+ * pinned, never trusted on first use), the pool's client key and the
+ * agent's settings.  It is created with auto_destroy and restart policy
+ * "no": when the agent exits (idle, failsafe) Fly removes the machine.
+ * Linked only into flame-ssh-link (libcurl). */
+#ifndef FLAME_FLY_RUNNER_H
+#define FLAME_FLY_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fly_api;
+
+struct fly_runner_opts {
+	const char *conf_json;   /* the pool's fly settings (lib/config_fly.h) */
+	const char *pool, *launch_id, *parent;
+	const char *client_key;  /* the pool's private key; PATH.pub goes to the machine */
+	long slots;              /* max_concurrency */
+	int64_t idle_ms, boot_ms;
+	const char *machine;     /* adopt this machine instead of creating one */
+	const char *host_key;    /* its pinned key, from the journal */
+};
+
+struct fly_runner {
+	struct fly_api *api;
+	char id[64], ip[64], host_key[256];
+	int port;
+	char *host_priv;         /* until the create request has carried it */
+	size_t host_priv_len;
+};
+
+/* Makes the machine's host key (or takes the adopted one's), so that the
+ * warmer can journal it before the machine is asked for. */
+int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen);
+/* Creates or adopts the machine and waits for it to start, within boot_ms.
+ * -1 with a one-line reason; a machine created before a failure is
+ * destroyed again. */
+int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen);
+/* flame's path in the image (malloc'd). */
+char *fly_runner_command(const char *conf_json);
+/* What the warmer journals: {"machine", "launch", "host_key", "ip"} (malloc'd). */
+char *fly_runner_info(const struct fly_runner *fr, const char *launch_id);
+/* Destroys the machine (it is idle or lost: nothing to let finish); 0 when
+ * it is gone. */
+int fly_runner_release(struct fly_runner *fr);
+
+/* One-shot jobs of the warmer's, each with its own API client: */
+/* destroy whatever machine carries launch id L (a runner the warmer gave up) */
+int fly_destroy_launch(const char *conf_json, const char *launch_id, char *err, size_t errlen);
+/* destroy the machines of parent P whose launch id is no runner in the
+ * warmer's journal (read at each decision: runners are journaled before
+ * their machine is asked for, so none being created is taken for a stray) */
+int fly_sweep(const char *conf_json, const char *parent, const char *state_path, char *err, size_t errlen);
+
+#endif
