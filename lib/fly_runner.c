@@ -270,7 +270,7 @@ int fly_runner_release(struct fly_runner *fr)
 	char err[512];
 	if (fr->api && fr->id[0] && fly_destroy(fr->api, fr->id, API_TIMEOUT_MS, err, sizeof err) < 0 &&
 	    fly_api_last_status(fr->api) != 404) {
-		msg("fly: %s", err);
+		msg("%s", err);
 		return -1;
 	}
 	fr->id[0] = '\0';
@@ -285,7 +285,7 @@ int fly_destroy_launch(const char *conf_json, const char *launch_id, char *err, 
 	int rc = -1;
 
 	if (api && find_launch(api, launch_id, &m, err, errlen) == 0)
-		rc = fly_destroy(api, m.id, API_TIMEOUT_MS, err, errlen);
+		rc = fly_destroy(api, m.id, API_TIMEOUT_MS, err, errlen) == 0 || fly_api_last_status(api) == 404 ? 0 : -1;
 	else if (api && fly_api_last_status(api) == 200)
 		rc = 0; /* no such machine: nothing to destroy */
 	fly_machine_free(&m);

@@ -129,6 +129,10 @@ void runner_proc_readable(struct runner *r)
 			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
 			if (!p.bad)
 				warmer_on_job_done(r, id, status, flags);
+		} else if (type == W_CAPACITY) {
+			uint32_t slots = rbuf_u32(&p);
+			if (!p.bad)
+				warmer_on_capacity(r, (int)slots);
 		} else if (type == W_RUNNER_INFO) {
 			char *json = rbuf_str(&p);
 			if (!p.bad)

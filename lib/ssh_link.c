@@ -80,20 +80,29 @@ struct link {
 	struct ssh_target t;
 	char user[64], host[256];
 	const char *runner, *pool, *command;
-	int nslots;
+	int nslots;             /* the runner's max_concurrency */
+	int nopen;              /* slots open so far (atomic): slots[0..nopen) */
 	struct link_slot slots[MAX_SLOTS];
 	/* a runner that is a Fly Machine (--fly) */
 	struct fly_runner_opts fly_opts;
 	struct fly_runner fly;
 	int is_fly;
 	int64_t boot_deadline;
+	int leaving;            /* (atomic) destroying the machine on the way out */
 };
+
+/* Slots open in order, the first before the runner is reported ready and
+ * the others in the background (each costs two SSH handshakes). */
+static int open_slots(struct link *l)
+{
+	return __atomic_load_n(&l->nopen, __ATOMIC_ACQUIRE);
+}
 
 /* On the way out: no --get file half-written under a temporary name stays
  * behind (racing the out threads is harmless: the names are unique). */
 static void drop_arriving_files(struct link *l)
 {
-	for (int i = 0; i < l->nslots; i++) {
+	for (int i = 0, n = open_slots(l); i < n; i++) {
 		struct files_dest *d = &l->slots[i].get.d;
 		if (d->fd >= 0 && d->tmp[0])
 			unlinkat(d->dir, d->tmp, 0);
@@ -105,6 +114,9 @@ static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 	/* Tell the warmer why (it reports the runner lost to its callers), log
 	 * it, and go: the socket closing is the signal. */
 	struct wbuf w;
+	if (__atomic_load_n(&l->leaving, __ATOMIC_ACQUIRE))
+		for (;;)
+			pause(); /* our own destroy closed the connections: leave() exits */
 	wbuf_init(&w, W_ERROR);
 	wbuf_u32(&w, EXIT_FAILURE_FLAME);
 	wbuf_str(&w, why);
@@ -519,19 +531,10 @@ static void token(char *buf)
 		sprintf(buf + 2 * i, "%02x", r[i]);
 }
 
+/* A machine that has just started may not listen yet (its agent is
+ * starting sshd): refused connections are tried again until the boot
+ * deadline. */
 static struct ssh_conn *connect_or_die(struct link *l)
-{
-	char err[1024];
-	struct ssh_conn *c = ssh_connect(&l->t, err, sizeof err);
-	if (!c)
-		lost(l, err);
-	return c;
-}
-
-/* The first connection.  A machine that has just started may not listen
- * yet (its agent is starting sshd): refused connections are tried again
- * until the boot deadline. */
-static struct ssh_conn *first_connect(struct link *l)
 {
 	char err[1024];
 	for (;;) {
@@ -540,14 +543,14 @@ static struct ssh_conn *first_connect(struct link *l)
 			return c;
 		if (!l->is_fly || now_ms() >= l->boot_deadline || !strstr(err, "Connection refused"))
 			lost(l, err);
-		usleep(50000);
+		usleep(10000);
 	}
 }
 
 /* Is flame there?  A clear message names the host when it is not. */
 static void check_flame(struct link *l)
 {
-	struct ssh_conn *c = first_connect(l);
+	struct ssh_conn *c = connect_or_die(l);
 	char *q = quoted(l->command), *cmd = xasprintf("%s version", q), *out, *eout, err[1024];
 	size_t ol, el;
 	int status = 0;
@@ -567,9 +570,51 @@ static void check_flame(struct link *l)
 	ssh_close(c);
 }
 
+/* One direction of a slot: its session and the channel running CMD. */
+struct opening {
+	struct link_slot *s;
+	struct ssh_conn **conn;
+	struct ssh_chan **chan;
+	const char *cmd;
+};
+
+static void *open_direction(void *arg)
+{
+	struct opening *o = arg;
+	char err[1024];
+
+	*o->conn = connect_or_die(o->s->l);
+	*o->chan = ssh_chan_exec(*o->conn, o->cmd, err, sizeof err);
+	if (!*o->chan)
+		lost(o->s->l, err);
+	return NULL;
+}
+
+static void tell_capacity(struct link *l, int slots)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_CAPACITY);
+	wbuf_u32(&w, (uint32_t)slots);
+	to_warmer(l, &w);
+}
+
+static void open_slot(struct link *l, struct link_slot *s);
+
+/* Opens slots 1.. while the runner already serves jobs on the first. */
+static void *open_the_rest(void *arg)
+{
+	struct link *l = arg;
+	for (int i = 1; i < l->nslots; i++) {
+		open_slot(l, &l->slots[i]);
+		__atomic_store_n(&l->nopen, i + 1, __ATOMIC_RELEASE);
+		tell_capacity(l, i + 1);
+	}
+	return NULL;
+}
+
 static void open_slot(struct link *l, struct link_slot *s)
 {
-	char tok[33], err[1024], *q = quoted(l->command), *cin, *cout;
+	char tok[33], *q = quoted(l->command), *cin, *cout;
 	unsigned char *buf = NULL;
 	size_t cap = 0, len;
 	uint8_t type;
@@ -585,16 +630,16 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_cond_init(&s->cv, NULL);
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		lost(l, "pipe");
-	s->cin = connect_or_die(l);
-	s->cout = connect_or_die(l);
 	cin = xasprintf("FLAME_POOL=%s FLAME_RUNNER_ID=%s exec %s agent slot in %s", l->pool, l->runner, q, tok);
 	cout = xasprintf("exec %s agent slot out %s", q, tok);
-	s->in = ssh_chan_exec(s->cin, cin, err, sizeof err);
-	if (!s->in)
-		lost(l, err);
-	s->out = ssh_chan_exec(s->cout, cout, err, sizeof err);
-	if (!s->out)
-		lost(l, err);
+	{
+		/* both directions at once: a cold start waits for one, not two */
+		struct opening in = { s, &s->cin, &s->in, cin }, out = { s, &s->cout, &s->out, cout };
+		pthread_t t;
+		pthread_create(&t, NULL, open_direction, &out);
+		open_direction(&in);
+		pthread_join(t, NULL);
+	}
 	if (read_frame(s, &buf, &cap, &type, &len) < 0 || type != W_READY)
 		lost(l, "the runner's job slot did not start (see its sshd log)");
 	free(buf);
@@ -638,7 +683,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 	uint32_t id = rbuf_u32(r);
 	size_t rest = r->len - r->off;
 
-	for (int i = 0; i < l->nslots && !s; i++)
+	for (int i = 0, n = open_slots(l); i < n && !s; i++)
 		if (!l->slots[i].busy)
 			s = &l->slots[i];
 	if (!s || r->bad || nput < 0 || nfds != 3 + has_getdir + nput) {
@@ -671,7 +716,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
  * write waits on the runner) needs none, and must not be waited for. */
 static void heartbeat(struct link *l)
 {
-	for (int i = 0; i < l->nslots; i++) {
+	for (int i = 0, n = open_slots(l); i < n; i++) {
 		struct link_slot *s = &l->slots[i];
 		struct wbuf w;
 		if (pthread_mutex_trylock(&s->inlock) != 0)
@@ -693,7 +738,7 @@ static void *watchdog(void *arg)
 	for (;;) {
 		int64_t now = now_ms();
 		sleep(1);
-		for (int i = 0; i < l->nslots; i++)
+		for (int i = 0, n = open_slots(l); i < n; i++)
 			if (now - __atomic_load_n(&l->slots[i].last_rx, __ATOMIC_RELAXED) > SILENCE_MS)
 				lost(l, "no word from the runner for 15 s (it pings every 4 s)");
 		if (now - last_beat >= HEARTBEAT_MS) {
@@ -706,7 +751,7 @@ static void *watchdog(void *arg)
 
 static int any_busy(struct link *l)
 {
-	for (int i = 0; i < l->nslots; i++)
+	for (int i = 0, n = open_slots(l); i < n; i++)
 		if (l->slots[i].busy)
 			return 1;
 	return 0;
@@ -733,6 +778,7 @@ static void report_fly(struct link *l, int released)
 static void __attribute__((noreturn)) leave(struct link *l)
 {
 	/* released: the warmer need not make sure; otherwise it does */
+	__atomic_store_n(&l->leaving, 1, __ATOMIC_RELEASE);
 	if (l->is_fly && fly_runner_release(&l->fly) == 0)
 		report_fly(l, 1);
 	_exit(0);
@@ -769,7 +815,7 @@ static void serve(struct link *l)
 				stopping = 1;
 			} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
 				uint32_t id = rbuf_u32(&r), sig = rbuf_u32(&r);
-				for (int i = 0; i < l->nslots; i++)
+				for (int i = 0, n = open_slots(l); i < n; i++)
 					if (l->slots[i].busy && l->slots[i].job == id)
 						send_job_word(&l->slots[i], type, id, sig);
 			}
@@ -790,7 +836,7 @@ static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *s
 	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->launch_id, err, sizeof err)
 	                 : fly_sweep(o->conf_json, o->parent, state, err, sizeof err);
 	if (rc < 0)
-		msg("fly: %s", err);
+		msg("%s", err);
 	return rc < 0 ? EXIT_FAILURE_FLAME : 0;
 }
 
@@ -917,12 +963,17 @@ int ssh_link_main(int argc, char **argv)
 	pthread_mutex_init(&l.wlock, NULL);
 	if (l.fly_opts.conf_json)
 		fly_start(&l);
-	check_flame(&l);
-	for (int i = 0; i < l.nslots; i++)
-		open_slot(&l, &l.slots[i]);
+	if (!l.is_fly)
+		check_flame(&l); /* a Fly runner's main process is flame itself */
+	open_slot(&l, &l.slots[0]);
+	__atomic_store_n(&l.nopen, 1, __ATOMIC_RELEASE);
 	{
-		pthread_t wd;
+		pthread_t wd, rest;
 		pthread_create(&wd, NULL, watchdog, &l);
+		if (l.nslots > 1) {
+			tell_capacity(&l, 1);
+			pthread_create(&rest, NULL, open_the_rest, &l);
+		}
 	}
 	wbuf_init(&w, W_READY);
 	wbuf_i64(&w, getpid());

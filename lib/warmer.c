@@ -403,6 +403,12 @@ void warmer_on_info(struct runner *r, const char *json)
 	journal_now(); /* e.g. a machine id: a restarted warmer must find it */
 }
 
+void warmer_on_capacity(struct runner *r, int slots)
+{
+	r->capacity = slots >= r->pool->live.max_concurrency ? 0 : slots;
+	/* callers waiting for this runner's next slot are picked on the next round */
+}
+
 void warmer_on_ready(struct runner *r)
 {
 	if (r->state != R_BOOTING)
@@ -481,7 +487,7 @@ static struct runner *pick_runner(struct pool *p)
 	for (struct runner *r = p->runners; r && n < 512; r = r->next, n++) {
 		rs[n] = r;
 		busy[n] = r->busy;
-		ready[n] = r->state == R_READY;
+		ready[n] = r->state == R_READY && (r->capacity == 0 || r->busy < r->capacity);
 		for (int k = 0; k < nlost; k++)
 			if (lost[k].r == r)
 				ready[n] = 0;

@@ -29,6 +29,7 @@ struct runner {
 	uint32_t next_job;
 	uint32_t conf_hash;     /* of the backend settings it was booted with */
 	int adopted;            /* taken back from a previous warmer's journal */
+	int capacity;           /* job slots open so far; 0: max_concurrency */
 	char info[1024];        /* backend's facts to journal, as JSON ("" if none) */
 	/* backend-owned */
 	int fd;
@@ -77,6 +78,7 @@ void warmer_on_ready(struct runner *r);
 void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t flags);
 void warmer_on_lost(struct runner *r, const char *why);
 void warmer_on_info(struct runner *r, const char *json);
+void warmer_on_capacity(struct runner *r, int slots);
 void warmer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A new runner of pool p, journaled, for a backend adopting one after a

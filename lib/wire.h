@@ -26,6 +26,9 @@ enum wire_type {
 	W_READY = 60, W_JOB_PGID, W_JOB_DONE,
 	/* link -> warmer: facts about the runner to journal, as JSON text */
 	W_RUNNER_INFO,
+	/* link -> warmer: {slots u32}: how many job slots are open so far (a
+	 * runner is ready with its first; the others open in the background) */
+	W_CAPACITY,
 	/* a job's streams where descriptors cannot travel (over SSH):
 	 * link -> slot W_STDIN {job, bytes}, W_STDIN_EOF {job};
 	 * slot -> link W_OUT {job, bytes}, W_ERR {job, bytes} */
