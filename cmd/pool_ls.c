@@ -127,8 +127,10 @@ static void print_table(const cJSON *doc)
 			char age[32], idl[32];
 			fmt_secs(num(r, "age_seconds"), age, sizeof age);
 			fmt_secs(num(r, "idle_seconds"), idl, sizeof idl);
-			printf("  runner %-24s %-9s busy %3.0f/%-3.0f idle %-6s age %s\n", str(r, "id"),
-			       str(r, "state"), num(r, "busy"), num(p, "max_concurrency"), idl, age);
+			const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "host"));
+			printf("  runner %-24s %-9s busy %3.0f/%-3.0f idle %-6s age %s%s%s\n", str(r, "id"),
+			       str(r, "state"), num(r, "busy"), num(p, "max_concurrency"), idl, age,
+			       host ? "  on " : "", host ? host : "");
 		}
 	}
 }

@@ -64,6 +64,13 @@ test_expect_success 'the runner is reached with the host key flame made for it, 
 	EOF
 '
 
+test_expect_success 'pool ls names each runner'"'"'s machine' '
+	"$FLAME" pool ls >ls.out
+	machine=$(fly_machines_json | "$PYTHON" -c "import json, sys
+print([m for m in json.load(sys.stdin) if not m[\"destroyed\"]][0][\"id\"])")
+	grep -q "^  runner f-.* on machine $machine\$" ls.out
+'
+
 test_expect_success 'the API token appears nowhere: output, logs, journal, pool ls, the fake'"'"'s records' '
 	"$FLAME" pool ls -v >ls.out 2>&1 || "$FLAME" pool ls >ls.out 2>&1
 	"$FLAME" pool ls --json >>ls.out
