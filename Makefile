@@ -52,7 +52,7 @@ LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
 
 DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev \
         libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
-        bash-completion coreutils time python3
+        bash-completion coreutils time python3 curl
 
 .PHONY: all deps check unit integration san bench install uninstall clean lint-man
 

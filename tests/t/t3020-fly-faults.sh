@@ -120,7 +120,10 @@ test_expect_success 'a warmer killed with SIGKILL is restarted and adopts its th
 	wait_for "test \$(ready_runners) = 3" 30
 	before=$(created)
 	equals 3 "$(fly_live)"
-	kill -KILL "$(warmer_pid)" $(root_pgrep "flame-ssh-link")
+	wpid=$(warmer_pid)
+	kill -KILL "$wpid" $(root_pgrep "flame-ssh-link")
+	# a caller that reached the dying warmer would lose its job: wait until it is gone
+	wait_for "! proc_alive $wpid" 10
 	equals ok "$("$FLAME" run -p f -- echo ok)"
 	wait_for "test \$(ready_runners) = 3" 30
 	equals "$before" "$(created)"
