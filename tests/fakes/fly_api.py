@@ -537,12 +537,16 @@ class ProcessTable:
             if not pids:
                 break
             self.remember(m, snap, pids)
-            for p in pids:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                    killed += 1
-                except OSError:
-                    pass
+            # A machine dies all at once: freeze every process first, so that
+            # none sees another die (a job's parent reporting the job killed)
+            # before it dies itself.
+            for sig in (signal.SIGSTOP, signal.SIGKILL):
+                for p in pids:
+                    try:
+                        os.kill(p, sig)
+                        killed += sig == signal.SIGKILL
+                    except OSError:
+                        pass
             time.sleep(0.01)
         return killed
 
