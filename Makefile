@@ -52,7 +52,7 @@ LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
 
 DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev \
         libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
-        bash-completion coreutils time python3 curl
+        bash-completion coreutils time python3 curl jq
 
 .PHONY: all deps check unit integration san bench install uninstall clean lint-man
 
@@ -82,7 +82,7 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ)
 # It also creates the fly backend's machines (libcurl).
 LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(FLY_HTTP_SRC:%.c=build/obj/%.o) \
             $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o \
-                                       fly_machine.o fly_pace.o keys.o duration.o)
+                                       fly_machine.o fly_pace.o duration.o)
 LINK_LIBS := $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
 flame-ssh-link: $(LINK_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(LINK_LIBS)

@@ -25,8 +25,10 @@
 #    max_concurrency 4), and its parts from the fake's timestamps and the
 #    machine's files: start -> machine created, created -> started (minus D),
 #    started -> the agent's sshd listens (its pid file), sshd -> first byte.
-#    Then COLD1 rounds the same in pool `one` (max_concurrency 1), because the
-#    runner opens its SSH sessions per slot before it is ready.
+#    Then COLD1 rounds the same in pool `one` (max_concurrency 1), and COLDW
+#    rounds in pool `idle` (4 x 4, idle_shutdown_after 1s) with the warmer
+#    already up, as after any call in the last minute: each round waits until
+#    the runner of the round before has idled out and its machine is gone.
 #    The floor, first_byte sh -c 'echo x', is measured the same way (FLOOR_RUNS
 #    times); so is a warm `flame run -- echo x` (WARM_RUNS times, a runner up).
 # 2. requests per warm job: one job boots a runner, then the lines of the
@@ -45,7 +47,8 @@
 #
 # The fake's boot_delay stays D for parts 2 and 3.
 #
-# Environment: FLY_BOOT_DELAY (2), FLY_COLD_ROUNDS (7), FLY_COLD1_ROUNDS (3), FLY_FLOOR_RUNS (20),
+# Environment: FLY_BOOT_DELAY (2), FLY_COLD_ROUNDS (7), FLY_COLD1_ROUNDS (3), FLY_COLDW_ROUNDS (5),
+# FLY_FLOOR_RUNS (20),
 # FLY_WARM_RUNS (20), FLY_STEADY_JOBS (200), FLY_IDLE_WATCH (10), FLY_BURSTS (3),
 # FLY_BURST_JOBS (16), FLY_BURST_GAP (5), FLY_RATE_LIMIT (1: the fake's rate
 # limits on, as on Fly; 0: off).
@@ -61,6 +64,7 @@ if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=$(command 
 D=${FLY_BOOT_DELAY:-2}
 COLD=${FLY_COLD_ROUNDS:-7}
 COLD1=${FLY_COLD1_ROUNDS:-3}
+COLDW=${FLY_COLDW_ROUNDS:-5}
 FLOOR_RUNS=${FLY_FLOOR_RUNS:-20}
 WARM_RUNS=${FLY_WARM_RUNS:-20}
 JOBS=${FLY_STEADY_JOBS:-200}
@@ -124,8 +128,9 @@ PYTHON=$BENCH_ROOT/python-setsid fly_fake_start || bench_die "the fake Machines 
 bench_log "fake Machines API on $FLY_FAKE_URL, runners' sshd port $FLY_AGENT_PORT, boot_delay $D s, rate_limit $RATE_LIMIT"
 fly_fake_set "{\"boot_delay\": $D, \"rate_limit\": $RATE_LIMIT}" || bench_die 'POST /_fake/config failed'
 
-printf '{"pools": {%s, %s, %s}}\n' \
+printf '{"pools": {%s, %s, %s, %s}}\n' \
 	"$(fly_pool_conf one '"max": 1, "max_concurrency": 1, "idle_shutdown_after": "10m"')" \
+	"$(fly_pool_conf idle '"max": 4, "max_concurrency": 4, "idle_shutdown_after": "1s"')" \
 	"$(fly_pool_conf default '"max": 4, "max_concurrency": 4, "idle_shutdown_after": "10m"')" \
 	"$(fly_pool_conf burst '"max": 4, "max_concurrency": 4, "idle_shutdown_after": "3s"')" >"$WORK/flame.json"
 jq -e . "$WORK/flame.json" >/dev/null || bench_die 'the pool config is not JSON'
@@ -206,9 +211,17 @@ bench_log "floor: first byte of sh -c 'echo x', median of $FLOOR_RUNS: $(fmt "$f
 cold_rounds () {
 	local pool=$1 n=$2 r t0 t1 rc x m tc ts root tp k
 	for k in cold create boot sshd link; do : >"$OUT/$pool.$k"; done
-	bench_log "$n cold rounds of 'flame run -p $pool -- echo x' (no warmer, no machine; boot_delay $D s)"
+	if [ "$pool" = idle ]; then
+		bench_log "$n cold rounds of 'flame run -p $pool -- echo x' (the warmer up, no machine; boot_delay $D s)"
+	else
+		bench_log "$n cold rounds of 'flame run -p $pool -- echo x' (no warmer, no machine; boot_delay $D s)"
+	fi
 	for ((r = 1; r <= n; r++)); do
-		[ -z "$(warmer_pid)" ] && [ "$(fly_live)" = 0 ] || no_runner
+		if [ "$pool" = idle ]; then
+			wait_for settled 30 || { diag; bench_die "machines or links still there 30 s after an idle stop"; }
+		else
+			[ -z "$(warmer_pid)" ] && [ "$(fly_live)" = 0 ] || no_runner
+		fi
 		read -r t0 t1 rc x < <(first_byte "$FLAME" run -p "$pool" -- echo x)
 		[ "$rc" = 130 ] && exit 130 # Ctrl-C
 		if [ "$rc" != 0 ] || [ "$x" != x ]; then
@@ -227,7 +240,11 @@ cold_rounds () {
 		x="round $r: first byte after $(fmt "$(calc "($t1 - $t0) * 1000")" 0) ms = D +"
 		for k in cold create boot sshd link; do x="$x $k $(fmt "$(tail -n 1 "$OUT/$pool.$k")" 0)"; done
 		bench_log "$x"
-		no_runner
+		if [ "$pool" = idle ]; then
+			wait_for settled 30 || { diag; bench_die "the idle runner was not stopped within 30 s"; }
+		else
+			no_runner
+		fi
 	done
 }
 # parts POOL: the medians of the parts of a cold start, as text.
@@ -238,6 +255,11 @@ parts () {
 }
 cold_rounds default "$COLD"
 cold_rounds one "$COLD1"
+# the warmer already up, as after any earlier call: one job starts it, and its
+# runner idles out (1 s) before the rounds
+first_byte "$FLAME" run -p idle -- echo x >/dev/null
+cold_rounds idle "$COLDW"
+coldw=$(median <"$OUT/idle.cold")
 cold=$(median <"$OUT/default.cold")
 read -r cold_lo cold_hi < <(minmax <"$OUT/default.cold")
 cold1=$(median <"$OUT/one.cold")
@@ -289,6 +311,7 @@ echo "fly: floor, sh -c 'echo x' first byte            median $(fmt "$floor" 2) 
 echo "fly: cold flame run -- echo x, first byte - D    median $(fmt "$cold" 0) ms (min $(fmt "$cold_lo" 0), max $(fmt "$cold_hi" 0); $COLD rounds, D = $D s, max_concurrency 4)"
 echo "fly:   parts (medians, ms): $(parts default)"
 echo "fly: the same, pool with max_concurrency 1         median $(fmt "$cold1" 0) ms ($COLD1 rounds; parts: $(parts one))"
+echo "fly: the same with the warmer already up          median $(fmt "$coldw" 0) ms ($COLDW rounds; parts: $(parts idle))"
 echo "fly: warm flame run -- echo x, first byte         median $(fmt "$warm" 2) ms ($WARM_RUNS runs); cold overhead is $(fmt "$(calc "$cold / $warm")" 1)x warm"
 echo "fly: API requests per warm job                   $nreq requests / $JOBS jobs = $(fmt "$rpj" 3) (${kinds:-none}); machines live after: $live_after_steady; $idle_req requests in the next $IDLE_WATCH s of idling"
 echo "fly: bursts, machine-s / job-s                   $(fmt "$ms" 1) / $job_s = $(fmt "$ratio_ms" 2) (created -> destroyed: $(fmt "$ms_created" 1) s = $(fmt "$ratio_mc" 2)); $nm machines; floor 1/4 = 0.25; the last destroyed $(fmt "$drain" 1) s after the last burst ended"
@@ -296,6 +319,9 @@ echo "fly:   API requests of the bursts: $burst_kinds"
 result "fly: cold run -- echo x, 1st byte - D" "$(fmt "$cold" 0)" ms \
 	"sh -c 'echo x' 1st byte" "$(fmt "$floor" 2)" "$(fmt "$(calc "$cold / $floor")" 0)x" \
 	'<= 150 ms' "$(met "$cold <= 150")"
+result "fly: same, warmer already up" "$(fmt "$coldw" 0)" ms \
+	"sh -c 'echo x' 1st byte" "$(fmt "$floor" 2)" "$(fmt "$(calc "$coldw / $floor")" 0)x" \
+	'<= 150 ms' "$(met "$coldw <= 150")"
 result 'fly: warm run -- echo x, 1st byte' "$(fmt "$warm" 2)" ms \
 	"sh -c 'echo x' 1st byte" "$(fmt "$floor" 2)" "$(fmt "$(calc "$warm / $floor")" 2)x" \
 	'none (reported)' '-'

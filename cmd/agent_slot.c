@@ -132,7 +132,7 @@ static int slot_out(const char *token)
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
-		usleep(5000);
+		usleep(1000); /* the partner is starting: it comes within milliseconds */
 	}
 	if (fd < 0) {
 		msg("agent slot out: no 'slot in' for this token within %d s", RENDEZVOUS_MS / 1000);

@@ -3,7 +3,7 @@
 #include "duration.h"
 #include "fly_http.h"
 #include "fly_machine.h"
-#include "keys.h"
+#include "ssh_hostkey.h"
 #include "util.h"
 
 #include <cJSON.h>
@@ -42,46 +42,6 @@ static char *read_file(const char *path, size_t *len)
 	return read_small_file(path, 16u << 20, len);
 }
 
-/* A host key for this machine alone: made in a private temporary directory
- * and removed from the disk at once (it lives on in the create request). */
-static int host_key_pair(char **priv, size_t *privlen, char *pub, size_t publen, char *err, size_t errlen)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/flame-hostkey.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	char *key = NULL, *pubpath = NULL, *line = NULL;
-	size_t n;
-	int rc = -1;
-
-	if (!mkdtemp(dir)) {
-		snprintf(err, errlen, "cannot make a temporary directory for a host key: %s", strerror(errno));
-		free(dir);
-		return -1;
-	}
-	key = xasprintf("%s/key", dir);
-	pubpath = xasprintf("%s/key.pub", dir);
-	if (keys_generate(key, "flame-runner", err, errlen) == 0 && (*priv = read_file(key, privlen)) &&
-	    (line = read_file(pubpath, &n))) {
-		/* "ssh-ed25519 AAAA..." without the comment */
-		char *sp = strchr(line, ' ');
-		sp = sp ? strchr(sp + 1, ' ') : NULL;
-		if (sp)
-			*sp = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		snprintf(pub, publen, "%s", line);
-		rc = 0;
-	} else if (!err[0]) {
-		snprintf(err, errlen, "cannot read the host key ssh-keygen made");
-	}
-	unlink(key);
-	unlink(pubpath);
-	rmdir(dir);
-	free(line);
-	free(key);
-	free(pubpath);
-	free(dir);
-	return rc;
-}
-
 static char *agent_settings(const cJSON *conf, const struct fly_runner_opts *o)
 {
 	cJSON *a = cJSON_CreateObject();
@@ -118,7 +78,9 @@ int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, c
 		snprintf(fr->host_key, sizeof fr->host_key, "%s", o->host_key);
 		return 0;
 	}
-	return host_key_pair(&fr->host_priv, &fr->host_priv_len, fr->host_key, sizeof fr->host_key, err, errlen);
+	/* made for this machine alone, in memory: it lives on only in the create request */
+	return ssh_hostkey_new("flame-runner", &fr->host_priv, &fr->host_priv_len, fr->host_key,
+	                       sizeof fr->host_key, err, errlen);
 }
 
 static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_runner_opts *o,

@@ -31,7 +31,7 @@ static char *read_line(const char *path)
 	return line;
 }
 
-int keys_generate(const char *path, const char *comment, char *err, size_t errlen)
+static int keys_generate(const char *path, const char *comment, char *err, size_t errlen)
 {
 	pid_t pid = fork();
 	int st;

@@ -12,7 +12,4 @@
  * the public key line without its newline (malloc'd).  NULL with err. */
 char *keys_pool_key(const char *pool, char **pub, char *err, size_t errlen);
 
-/* Makes a new ed25519 key pair at PATH and PATH.pub with ssh-keygen. */
-int keys_generate(const char *path, const char *comment, char *err, size_t errlen);
-
 #endif
