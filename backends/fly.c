@@ -136,8 +136,12 @@ static void one_shot(const char *what, char *const *args)
  * killed or lost the machine, a one-shot makes sure it is gone. */
 static void fly_destroy(struct runner *r)
 {
+	cJSON *info = cJSON_Parse(r->info);
+	int released = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "released"));
+
+	cJSON_Delete(info);
 	runner_proc_destroy(r);
-	if (!strstr(r->info, "\"released\":true")) {
+	if (!released) {
 		char *args[] = { "--fly-destroy", "--fly", r->pool->live.backend_conf, "--launch", r->id, NULL };
 		one_shot("destroy a machine", args);
 	}

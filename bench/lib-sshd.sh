@@ -32,29 +32,10 @@
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 BSSHD_NAMES=()
 
-# bsshd_free_port: a port of 127.0.0.1 that nothing listens on, below the
-# ephemeral range (so outgoing connections do not take it).
+# bsshd_free_port: a port of 127.0.0.1 that can be bound now, below the
+# ephemeral range (the tests' own picker).
 bsshd_free_port () {
-	python3 -c '
-import random, socket, sys
-lo, hi = 20000, 32000
-try:
-    e = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-    if e - 1 < hi:
-        lo, hi = 10000, max(10001, e - 1)
-except Exception:
-    pass
-for _ in range(200):
-    p = random.randint(lo, hi)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p); sys.exit(0)
-sys.exit("no free port")'
+	python3 "$(dirname "${BASH_SOURCE[0]}")/../tests/tools/free_port.py"
 }
 
 # bsshd_wait_ready PID PORT: wait up to 10 s until PORT accepts connections and

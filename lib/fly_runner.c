@@ -7,13 +7,9 @@
 #include "util.h"
 
 #include <cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define API_TIMEOUT_MS 30000
 #define AGENT_KEY_PATH "/etc/flame/ssh_host_ed25519_key"
@@ -211,10 +207,15 @@ char *fly_runner_command(const char *conf_json)
 	return path;
 }
 
-char *fly_runner_info(const struct fly_runner *fr, const char *launch_id)
+char *fly_runner_info(const struct fly_runner *fr, const char *launch_id, int released)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *text;
+	char where[96], *text;
+
+	snprintf(where, sizeof where, "machine %s", fr->id[0] ? fr->id : "(creating)");
+	cJSON_AddStringToObject(o, "where", where);
+	if (released)
+		cJSON_AddTrueToObject(o, "released");
 	if (fr->id[0])
 		cJSON_AddStringToObject(o, "machine", fr->id);
 	cJSON_AddStringToObject(o, "launch", launch_id);

@@ -42,8 +42,9 @@ int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, c
 int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen);
 /* flame's path in the image (malloc'd). */
 char *fly_runner_command(const char *conf_json);
-/* What the warmer journals: {"machine", "launch", "host_key", "ip"} (malloc'd). */
-char *fly_runner_info(const struct fly_runner *fr, const char *launch_id);
+/* What the warmer journals (malloc'd): {"machine", "launch", "host_key",
+ * "ip", "where"}, and "released": true once the link destroyed the machine. */
+char *fly_runner_info(const struct fly_runner *fr, const char *launch_id, int released);
 /* Destroys the machine (it is idle or lost: nothing to let finish); 0 when
  * it is gone. */
 int fly_runner_release(struct fly_runner *fr);

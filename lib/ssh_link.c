@@ -760,17 +760,12 @@ static int any_busy(struct link *l)
 /* Tells the warmer what to journal about a Fly runner. */
 static void report_fly(struct link *l, int released)
 {
-	char *info = fly_runner_info(&l->fly, l->fly_opts.launch_id), *where;
-	size_t n = strlen(info);
+	char *info = fly_runner_info(&l->fly, l->fly_opts.launch_id, released);
 	struct wbuf w;
 
-	/* {"machine":...} gets "where" and, at the end, "released" */
-	where = xasprintf("%.*s,\"where\":\"machine %s\"%s}", (int)(n - 1), info,
-	                  l->fly.id[0] ? l->fly.id : "(creating)", released ? ",\"released\":true" : "");
 	wbuf_init(&w, W_RUNNER_INFO);
-	wbuf_str(&w, where);
+	wbuf_str(&w, info);
 	to_warmer(l, &w);
-	free(where);
 	free(info);
 }
 
@@ -867,6 +862,55 @@ static void fly_start(struct link *l)
 	l->command = fly_runner_command(l->fly_opts.conf_json); /* flame's path in the image */
 }
 
+/* The options of a Fly runner and of the warmer's one-shot jobs: 1 if c
+ * was one of them (taken), 0 otherwise (a bad number counts as not taken). */
+static int fly_option(struct fly_runner_opts *o, int c, const char *arg, const char **state, int *one_shot)
+{
+	long ms;
+
+	if (c == 'I' || c == 'B') {
+		if (parse_long(arg, 1, 86400000L * 30, &ms) < 0)
+			return 0;
+		*(c == 'I' ? &o->idle_ms : &o->boot_ms) = ms;
+	} else if (c == 'F') {
+		o->conf_json = arg;
+	} else if (c == 'L') {
+		o->launch_id = arg;
+	} else if (c == 'P') {
+		o->parent = arg;
+	} else if (c == 'A') {
+		o->host_key = arg;
+	} else if (c == 'M') {
+		o->machine = arg;
+	} else if (c == 'S') {
+		*state = arg;
+	} else if (c == 'D' || c == 'W') {
+		*one_shot = c;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* The first slot opens now, the others in the background: the runner is
+ * ready with one, and the warmer is told how many are open as they come. */
+static void go_ready(struct link *l)
+{
+	pthread_t wd, rest;
+	struct wbuf w;
+
+	open_slot(l, &l->slots[0]);
+	__atomic_store_n(&l->nopen, 1, __ATOMIC_RELEASE);
+	pthread_create(&wd, NULL, watchdog, l);
+	if (l->nslots > 1) {
+		tell_capacity(l, 1);
+		pthread_create(&rest, NULL, open_the_rest, l);
+	}
+	wbuf_init(&w, W_READY);
+	wbuf_i64(&w, getpid());
+	to_warmer(l, &w);
+}
+
 int ssh_link_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -893,12 +937,10 @@ int ssh_link_main(int argc, char **argv)
 	};
 	const char *state = NULL;
 	int one_shot = 0;
-	long ms;
 	static struct link l;
 	char err[512];
 	long fd = -1, slots = 1;
 	int c;
-	struct wbuf w;
 
 	strcpy(l.user, "root");
 	l.t.port = 22;
@@ -912,25 +954,9 @@ int ssh_link_main(int argc, char **argv)
 		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port, err,
 		                            sizeof err) == 0)
 			continue;
-		if ((c == 'I' || c == 'B') && parse_long(optarg, 1, 86400000L * 30, &ms) == 0) {
-			*(c == 'I' ? &l.fly_opts.idle_ms : &l.fly_opts.boot_ms) = ms;
+		if (fly_option(&l.fly_opts, c, optarg, &state, &one_shot))
 			continue;
-		}
-		if (c == 'F')
-			l.fly_opts.conf_json = optarg;
-		else if (c == 'L')
-			l.fly_opts.launch_id = optarg;
-		else if (c == 'P')
-			l.fly_opts.parent = optarg;
-		else if (c == 'A')
-			l.fly_opts.host_key = optarg;
-		else if (c == 'M')
-			l.fly_opts.machine = optarg;
-		else if (c == 'S')
-			state = optarg;
-		else if (c == 'D' || c == 'W')
-			one_shot = c;
-		else if (c == 'r')
+		if (c == 'r')
 			l.runner = optarg;
 		else if (c == 'p')
 			l.pool = optarg;
@@ -965,19 +991,7 @@ int ssh_link_main(int argc, char **argv)
 		fly_start(&l);
 	if (!l.is_fly)
 		check_flame(&l); /* a Fly runner's main process is flame itself */
-	open_slot(&l, &l.slots[0]);
-	__atomic_store_n(&l.nopen, 1, __ATOMIC_RELEASE);
-	{
-		pthread_t wd, rest;
-		pthread_create(&wd, NULL, watchdog, &l);
-		if (l.nslots > 1) {
-			tell_capacity(&l, 1);
-			pthread_create(&rest, NULL, open_the_rest, &l);
-		}
-	}
-	wbuf_init(&w, W_READY);
-	wbuf_i64(&w, getpid());
-	to_warmer(&l, &w);
+	go_ready(&l);
 	serve(&l);
 	return 0;
 }

@@ -71,32 +71,10 @@ _sshd_name () {
 	_d=$TEST_ROOT/sshd-$_n
 }
 
-# Python helper: pick a port on 127.0.0.1 that can be bound now.  Ports are drawn at
-# random below the ephemeral range (so outgoing connections never take them), which
-# also keeps concurrent test files from racing for the same one.
-_SSHD_PY_PORT='
-import random, socket, sys
-lo, hi = 20000, 32000
-try:
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        e = int(f.read().split()[0])
-        if e - 1 < hi:
-            lo, hi = 10000, max(10001, e - 1)
-except Exception:
-    pass
-for _ in range(200):
-    p = random.randint(lo, hi)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    sys.exit(0)
-sys.exit("no free port found")
-'
+# _sshd_free_port: a port of 127.0.0.1 that can be bound now (tests/tools/free_port.py).
+_sshd_free_port () {
+	"$PYTHON" "$TEST_DIRECTORY/tools/free_port.py"
+}
 
 # Python helper: wait until PID listens on 127.0.0.1:PORT (a LISTEN socket of that
 # very process, then a successful connect).  argv: PID PORT SECONDS
@@ -203,7 +181,7 @@ sshd_start () {
 	cut -d' ' -f1,2 "$_d/ssh_host_ed25519_key.pub" >"$_d/host_pub" || return 1
 
 	for try in 1 2 3 4 5; do
-		port=$("$PYTHON" -c "$_SSHD_PY_PORT") || { _sshd_err "no free port"; return 1; }
+		port=$(_sshd_free_port) || { _sshd_err "no free port"; return 1; }
 		sshd_write_config "$_d" "$port" || return 1
 		: >"$_d/sshd.log"
 		if ! "$SSHD_BIN" -t -f "$_d/sshd_config" >>"$_d/sshd.log" 2>&1 </dev/null; then

@@ -15,7 +15,7 @@ agent_start () {
 	local d=$TEST_ROOT/agent-$1 port
 	rm -rf "$d" && mkdir -p "$d/root/etc/flame" || return 1
 	ssh-keygen -q -t ed25519 -N "" -f "$d/root/etc/flame/ssh_host_ed25519_key" </dev/null || return 1
-	port=$("$PYTHON" -c "$_SSHD_PY_PORT") || return 1
+	port=$(_sshd_free_port) || return 1
 	printf '{ "listen": "127.0.0.1", "port": %s %s }\n' "$port" "${2:+, $2}" >"$d/root/etc/flame/agent.json"
 	echo "$port" >"$d/port"
 	printf '"%s": { "backend": "ssh", "max_concurrency": 2, "command": "%s", "boot_timeout": "20s", %s }\n' \
