@@ -31,11 +31,10 @@ int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-int cmd_help(int argc, char **argv)
+/* Usage goes to stdout when asked for, to stderr after a wrong call. */
+static void print_usage(FILE *f)
 {
-	(void)argc;
-	(void)argv;
-	printf("usage: flame COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: flame COMMAND [ARGS]\n\n"
 	       "  run [OPTIONS] [--] CMD [ARG...]   run a command on a runner of a pool\n"
 	       "  pool ls [--json]                  show pools, their limits and runners\n"
 	       "  pool scale NAME [--min N] [--max N] [--max-concurrency N]\n"
@@ -44,13 +43,20 @@ int cmd_help(int argc, char **argv)
 	       "  warmer status|stop|run            the per-user warmer that owns the pools\n"
 	       "  help, version\n\n"
 	       "'flame run --help' lists run's options; flame(1) has the details.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	print_usage(stdout);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		cmd_help(argc, argv);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))

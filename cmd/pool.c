@@ -8,7 +8,9 @@
 int cmd_pool(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: flame pool ls [--json]\n"
+		/* usage on stdout when asked for, on stderr after a wrong call */
+		fprintf(argc < 2 ? stderr : stdout,
+		        "usage: flame pool ls [--json]\n"
 		       "       flame pool scale NAME [--min N] [--max N] [--max-concurrency N]\n"
 		       "       flame pool key NAME\n");
 		return argc < 2 ? EXIT_USAGE : 0;

@@ -363,8 +363,11 @@ int cmd_run(int argc, char **argv)
 
 	ensure_std_fds();
 	rc = parse_run_opts(argc, argv, &o);
-	if (rc == -2)
-		rc = run_help();
+	if (rc == -2) { /* --help: print it and touch nothing */
+		free(o.gets);
+		free(o.envs);
+		return run_help();
+	}
 	if (rc == 0)
 		rc = resolve_pool(o.pool, &ps);
 	if (rc == 0)

@@ -1155,6 +1155,9 @@ int warmer_main(void)
 			close(W.lock_fd);
 		free(W.sock_path);
 		free(W.state_path);
+		if (rc > 0)
+			msg("warmer: a warmer is already running for this user; nothing to do "
+			    "('flame warmer status' shows it, 'flame warmer stop' stops it)");
 		return rc < 0 ? EXIT_FAILURE_FLAME : 0;
 	}
 	warmer_log("started; listening on %s", W.sock_path);

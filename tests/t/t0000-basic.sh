@@ -20,6 +20,37 @@ test_expect_success 'flame help, --help and -h exit 0 and describe run' '
 	done
 '
 
+test_expect_success 'flame run --help and -h print the help, exit 0 and start no warmer' '
+	for h in --help -h; do
+		"$FLAME" run $h >out 2>err
+		grep -q "usage: flame run" out
+		test ! -s err
+		test_status 3 "$FLAME" warmer status
+	done
+	test ! -e "$XDG_RUNTIME_DIR/flame/warmer.sock"
+'
+
+test_expect_success 'flame with no arguments prints usage on stderr only and exits 125' '
+	test_status 125 "$FLAME" >out 2>err
+	test ! -s out
+	grep -q "usage: flame" err
+'
+
+test_expect_success 'flame pool with no arguments prints usage on stderr only and exits 125' '
+	test_status 125 "$FLAME" pool >out 2>err
+	test ! -s out
+	grep -q "usage: flame pool" err
+'
+
+test_expect_success 'flame pool --help and flame warmer --help print usage on stdout and exit 0' '
+	"$FLAME" pool --help >out 2>err
+	grep -q "usage: flame pool" out
+	test ! -s err
+	"$FLAME" warmer --help >out 2>err
+	grep -q "usage: flame warmer" out
+	test ! -s err
+'
+
 test_expect_success 'flame warmer status exits 3 when no warmer runs' '
 	test_status 3 "$FLAME" warmer status
 '
@@ -29,6 +60,13 @@ test_expect_success 'flame run starts a warmer on demand; warmer status then exi
 	equals hello "$out"
 	test_status 0 "$FLAME" warmer status
 	test -S "$XDG_RUNTIME_DIR/flame/warmer.sock"
+'
+
+test_expect_success 'flame warmer run while a warmer runs says so in one line and exits 0' '
+	test_status 0 "$FLAME" warmer status
+	test_status 0 "$FLAME" warmer run >out 2>err
+	test ! -s out
+	one_flame_line err "already running"
 '
 
 test_expect_success 'flame warmer stop stops the warmer; status exits 3 again' '
