@@ -464,7 +464,8 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 	if (type == W_JOB) {
 		struct job_spec spec;
 		char **env;
-		if (sl->busy || parse_job(r, &spec) < 0) {
+		/* read even when busy: the refusal names the job it refuses */
+		if (parse_job(r, &spec) < 0 || sl->busy) {
 			send_done(sl->out, spec.id, 0, JOB_SETUP_FAILED);
 			job_spec_free(&spec);
 			return;

@@ -84,6 +84,14 @@ test_expect_success 'when the link goes away (SIGKILL) the job is killed' '
 	wait_for "test \$(count_procs \"^sleep 47\\.47\$\") = 0" 3
 '
 
+test_expect_success 'a job sent to a busy slot is refused under its own id; the running job goes on' '
+	rc=0
+	printf "first\n" | slot --also 8 -- cat >out 2>err || rc=$?
+	equals 0 "$rc"
+	equals first "$(cat out)"
+	grep -qx "slot_driver: job 8: status 0, flags 4" err
+'
+
 test_expect_success 'the scratch directory is the working directory and is removed afterwards' '
 	dir=$(slot -- pwd)
 	case $dir in */job-*) ;; *) false ;; esac
