@@ -92,6 +92,20 @@ test_expect_success 'a job sent to a busy slot is refused under its own id; the 
 	grep -qx "slot_driver: job 8: status 0, flags 4" err
 '
 
+test_expect_success 'when the link goes away during a job, the slot says the job ended (agent state)' '
+	mkdir -p beat/jobs
+	FLAME_AGENT_STATE=$WORK/beat "$PYTHON" "$DRIVER" "$FLAME" -- sh -c "touch \"$WORK/s3\"; sleep 48.48" &
+	pid=$!
+	wait_for "test -e s3" 20
+	wait_for "test -n \"\$(ls beat/jobs)\"" 5
+	not test -e beat/last_job
+	kill -KILL "$pid"
+	wait "$pid" || :
+	wait_for "test \$(count_procs \"^sleep 48\\.48\$\") = 0" 3
+	wait_for "test -z \"\$(ls beat/jobs)\"" 10
+	test -e beat/last_job
+'
+
 test_expect_success 'the scratch directory is the working directory and is removed afterwards' '
 	dir=$(slot -- pwd)
 	case $dir in */job-*) ;; *) false ;; esac
