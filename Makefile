@@ -54,7 +54,7 @@ DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev l
         libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
         bash-completion coreutils time python3 curl jq
 
-.PHONY: all deps check unit integration san bench install uninstall clean lint-man
+.PHONY: all deps check unit integration san bench install uninstall clean
 
 all: flame flame-ssh-link
 
@@ -121,9 +121,6 @@ check: flame flame-ssh-link build/san/flame build/san/flame-ssh-link $(UNIT_BIN)
 bench: flame
 	bench/run-all.sh
 
-lint-man:
-	mandoc -T lint -W warning man/flame.1
-
 install: flame flame-ssh-link flame-ssh-link
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
@@ -140,3 +137,5 @@ uninstall:
 
 clean:
 	rm -rf build flame flame-ssh-link
+
+include tests/lint/lint.mk

@@ -427,6 +427,6 @@ if declare -F _cleanup >/dev/null && ! declare -F _sshd_lib_cleanup >/dev/null; 
 	eval "$(declare -f _cleanup | sed '1s/^_cleanup /_sshd_lib_cleanup /')"
 	_cleanup () {
 		[ -n "$_cleaned" ] || _sshd_cleanup_all
-		_sshd_lib_cleanup "$@"
+		_sshd_lib_cleanup
 	}
 fi

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317
 # `flame warmer status|stop` when the warmer answers with something else than
 # its reply: an error is an error (exit 255, one flame: line), never "not
 # running".  The warmer is played by tests/tools/fake_warmer.py.
@@ -10,7 +10,7 @@ W_ERROR=22 W_DONE=21
 
 # fake TYPE CODE TEXT: a fake warmer on the socket, until the test ends it.
 fake () {
-	mkdir -p -m 0700 "$XDG_RUNTIME_DIR/flame"
+	[ -d "$XDG_RUNTIME_DIR/flame" ] || mkdir -m 0700 "$XDG_RUNTIME_DIR/flame"
 	"$PYTHON" "$TEST_DIRECTORY/tools/fake_warmer.py" "$SOCK" "$@" &
 	fake_pid=$!
 	wait_for "test -S \"$SOCK\"" 10
@@ -45,7 +45,7 @@ for cmd in status stop; do
 done
 
 test_expect_success 'a warmer that closes without answering is not running (3 for status, 0 for stop)' '
-	mkdir -p -m 0700 "$XDG_RUNTIME_DIR/flame"
+	[ -d "$XDG_RUNTIME_DIR/flame" ] || mkdir -m 0700 "$XDG_RUNTIME_DIR/flame"
 	"$PYTHON" -c "
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)

@@ -3,6 +3,7 @@
 # The ssh transport (lib/ssh_transport.c, driven by build/tools/ssh-probe):
 # pinned host keys, ed25519 auth, exit statuses, deadlines, IPv4 and IPv6.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 PROBE=$(cd "$TEST_DIRECTORY/.." && pwd)/build/tools/ssh-probe

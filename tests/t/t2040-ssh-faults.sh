@@ -5,6 +5,7 @@
 # answering.  Callers get 255 and a message naming the runner; the pool
 # replaces lost runners.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 pool_conf () { # NAME HOST_KEY [COMMAND]

@@ -6,6 +6,7 @@
 # intact, under the same rules as on the local backend (t0050 runs over ssh
 # too); on a terminal a long transfer shows a progress bar, elsewhere never.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 test_expect_success 'set-up: ssh pools on a private sshd (one with a single slot)' '

@@ -6,6 +6,7 @@
 # failsafe period, and on SIGTERM after a grace period for running jobs;
 # nothing it started outlives it.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 # agent_start NAME 'EXTRA_JSON_FIELDS': keys and settings under

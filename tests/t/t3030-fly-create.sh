@@ -4,6 +4,7 @@
 # §2.13, §6): the exact create request of a runner, and the token, which
 # never appears in output, logs or the journal.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
 fly_fake_start || _bail 'cannot start the fake Machines API'
