@@ -77,10 +77,13 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 	kh = cJSON_IsString(known) ? xstrdup(known->valuestring) : default_known_hosts();
 	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
 	{
+		/* options beside their values: clang-format 14 would put one word a line */
+		/* clang-format off */
 		char *argv[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
 		                 "--login", r->where, "--key", keypath, "--slots", slots, "--command",
 		                 cJSON_IsString(command) ? command->valuestring : "flame",
 		                 key ? "--host-key" : "--known-hosts", key ? key : kh, NULL };
+		/* clang-format on */
 		rc = runner_proc_spawn(r, path, argv, err, errlen);
 	}
 out:
