@@ -70,9 +70,8 @@ bsshd_start () {
 		: >"$d/sshd.log"
 		"$SSHD_BIN" -t -f "$d/sshd_config" >>"$d/sshd.log" 2>&1 </dev/null ||
 			bench_die "sshd -t rejected $d/sshd_config: $(cat "$d/sshd.log")"
-		# From a subshell, so that it is not a job of this shell.  Both -E and
-		# the redirection append to sshd.log, nothing reads it meanwhile.
-		# shellcheck disable=SC2094
+		# From a subshell, so that it is not a job of this shell.
+		# shellcheck disable=SC2094 # sshd appends to its log (-E and >>); nothing reads it meanwhile
 		pid=$("$SSHD_BIN" -D -f "$d/sshd_config" -E "$d/sshd.log" </dev/null >>"$d/sshd.log" 2>&1 & echo $!)
 		echo "$pid" >"$d/listener.pid"
 		echo "$port" >"$d/port"
@@ -90,7 +89,7 @@ bsshd_start () {
 	printf '[127.0.0.1]:%s %s\n' "$port" "$(cat "$d/host_pub")" >"$d/known_hosts"
 	# shellcheck disable=SC2034 # for the caller (see the header)
 	BSSHD_PORT=$port
-	# shellcheck disable=SC2034 # for the caller
+	# shellcheck disable=SC2034 # for the caller (see the header)
 	BSSHD_HOST_PUB=$(cat "$d/host_pub")
 }
 
@@ -151,14 +150,14 @@ bsshd_stop_all () {
 	for n in ${BSSHD_NAMES[@]+"${BSSHD_NAMES[@]}"}; do
 		pids=$(_bsshd_pids "$n")
 		[ -n "$pids" ] || continue
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -TERM $pids 2>/dev/null
 		for ((i = 0; i < 50; i++)); do
 			pids=$(_bsshd_pids "$n")
 			[ -n "$pids" ] || break
 			sleep 0.1
 		done
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 	done
 	BSSHD_NAMES=()

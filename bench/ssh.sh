@@ -208,11 +208,10 @@ fo_par () {
 fo_xcm () {
 	local t0 t1 pa pb rc=0
 	t0=$(now_us)
-	# $SSH_CM is a command line (one string, for hyperfine and parallel): split on purpose
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # $SSH_CM is a command line (one string, for hyperfine and parallel)
 	seq $((JOBS / 2)) | xargs -P 8 -I{} $SSH_CM a true &
 	pa=$!
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the same
 	seq $((JOBS / 2)) | xargs -P 8 -I{} $SSH_CM b true &
 	pb=$!
 	wait "$pa" || rc=$?

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # `flame warmer status|stop` when the warmer answers with something else than
 # its reply: an error is an error (exit 255, one flame: line), never "not
 # running".  The warmer is played by tests/tools/fake_warmer.py.

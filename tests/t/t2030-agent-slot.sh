@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # `flame agent slot`: the runner side of the ssh backend, driven over local
 # pipes by tests/tools/slot_driver.py exactly as the warmer's side will over
 # two SSH channels.  Run semantics must match the local backend's.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # --put and --get on ssh pools: files travel over the slot's channels (W_PUT
 # frames into the job's scratch directory on the host before stdin, W_GET
 # frames back after the command exited), names, bytes and permission bits

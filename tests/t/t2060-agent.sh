@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # `flame agent`, a runner's main process: it runs its own sshd from the keys
 # and settings under its root, serves an ssh pool's jobs, and protects
 # itself: it exits when idle, when the warmer's side has gone quiet for the

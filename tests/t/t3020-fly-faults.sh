@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The fly backend when the Machines API or a machine misbehaves: rate
 # limits, server errors, an ambiguous create, a boot that never finishes, a
 # machine that dies, a warmer that dies, a fresh deploy.  Every test ends
