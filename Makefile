@@ -66,10 +66,12 @@ DEPS_BUILD := make build-essential pkg-config libcjson-dev libssh2-1-dev libssl-
 DEPS_TEST  := clang libclang-rt-14-dev libcmocka-dev openssh-server openssh-client python3 curl procps \
               bash-completion coreutils
 DEPS_DOCS  := mandoc man-db
+# make lint
+DEPS_LINT  := cppcheck clang-format shellcheck
 DEPS_BENCH := parallel hyperfine time jq
-DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_BENCH)
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_LINT) $(DEPS_BENCH)
 
-.PHONY: all deps check san bench install uninstall clean lint-man
+.PHONY: all deps check san bench install uninstall clean
 
 all: flame flame-ssh-link
 
@@ -136,9 +138,6 @@ check: flame flame-ssh-link build/san/flame build/san/flame-ssh-link $(UNIT_BIN)
 bench: flame
 	bench/run-all.sh
 
-lint-man:
-	mandoc -T lint -W warning man/flame.1
-
 install: flame flame-ssh-link
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
@@ -155,3 +154,5 @@ uninstall:
 
 clean:
 	rm -rf build flame flame-ssh-link
+
+include tests/lint/lint.mk

@@ -55,9 +55,12 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 	snprintf(idle, sizeof idle, "%lld", (long long)(r->pool->live.idle_ms + AGENT_IDLE_EXTRA_MS));
 	snprintf(boot, sizeof boot, "%lld", (long long)r->pool->live.boot_ms);
 	{
+		/* options beside their values: clang-format 14 would put one word a line */
+		/* clang-format off */
 		char *base[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
 		                 "--key", key, "--slots", slots, "--fly", r->pool->live.backend_conf,
 		                 "--launch", r->id, "--parent", parent, "--idle-ms", idle, "--boot-ms", boot };
+		/* clang-format on */
 		for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
 			argv[n++] = base[i];
 	}

@@ -53,7 +53,8 @@ static char *default_known_hosts(void)
 static int ssh_boot(struct runner *r, char *err, size_t errlen)
 {
 	cJSON *conf = cJSON_Parse(r->pool->live.backend_conf);
-	const cJSON *h, *key, *known, *command;
+	const cJSON *h, *known, *command;
+	char *key; /* the host's own host_key, if it has one */
 	char *path = NULL, *keypath = NULL, *pub = NULL, *kh = NULL, slots[16];
 	int rc = -1;
 
@@ -70,17 +71,19 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 	keypath = path ? keys_pool_key(r->pool->live.name, &pub, err, errlen) : NULL;
 	if (!keypath)
 		goto out;
-	key = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "host_key") : NULL;
+	key = cJSON_IsObject(h) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "host_key")) : NULL;
 	known = cJSON_GetObjectItemCaseSensitive(conf, "known_hosts");
 	command = cJSON_GetObjectItemCaseSensitive(conf, "command");
 	kh = cJSON_IsString(known) ? xstrdup(known->valuestring) : default_known_hosts();
 	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
 	{
+		/* options beside their values: clang-format 14 would put one word a line */
+		/* clang-format off */
 		char *argv[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
 		                 "--login", r->where, "--key", keypath, "--slots", slots, "--command",
 		                 cJSON_IsString(command) ? command->valuestring : "flame",
-		                 cJSON_IsString(key) ? "--host-key" : "--known-hosts",
-		                 cJSON_IsString(key) ? key->valuestring : kh, NULL };
+		                 key ? "--host-key" : "--known-hosts", key ? key : kh, NULL };
+		/* clang-format on */
 		rc = runner_proc_spawn(r, path, argv, err, errlen);
 	}
 out:

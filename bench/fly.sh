@@ -122,8 +122,8 @@ trap _fly_cleanup EXIT
 
 # The fake gets its own session, so that a Ctrl-C does not stop it before the
 # warmer has destroyed its machines through it.
-printf '#!/bin/sh\nexec setsid %s "$@"\n' "$PYTHON" >"$BENCH_ROOT/python-setsid" &&
-	chmod +x "$BENCH_ROOT/python-setsid" || bench_die 'cannot write python-setsid'
+{ printf '#!/bin/sh\nexec setsid %s "$@"\n' "$PYTHON" >"$BENCH_ROOT/python-setsid" &&
+	chmod +x "$BENCH_ROOT/python-setsid"; } || bench_die 'cannot write python-setsid'
 PYTHON=$BENCH_ROOT/python-setsid fly_fake_start || bench_die "the fake Machines API did not start (see $FAKE/stdout.log)"
 bench_log "fake Machines API on $FLY_FAKE_URL, runners' sshd port $FLY_AGENT_PORT, boot_delay $D s, rate_limit $RATE_LIMIT"
 fly_fake_set "{\"boot_delay\": $D, \"rate_limit\": $RATE_LIMIT}" || bench_die 'POST /_fake/config failed'
@@ -163,7 +163,7 @@ first_byte_ms () {
 	for ((i = 0; i < n; i++)); do
 		read -r t0 t1 rc x < <(first_byte "$@")
 		[ "$rc" = 130 ] && exit 130 # Ctrl-C
-		[ "$rc" = 0 ] && [ "$x" = x ] || bench_die "$* failed (exit $rc, output '$x'): $(tail -n 3 "$OUT/stderr")"
+		{ [ "$rc" = 0 ] && [ "$x" = x ]; } || bench_die "$* failed (exit $rc, output '$x'): $(tail -n 3 "$OUT/stderr")"
 		calc "($t1 - $t0) * 1000"
 	done
 }
@@ -193,6 +193,7 @@ settled () {
 # no_runner: stop the warmer, wait until it is gone and all has settled.
 no_runner () {
 	"$FLAME" warmer stop >/dev/null 2>&1
+	# shellcheck disable=SC2016 # wait_for evaluates its condition each time
 	wait_for 'test -z "$(warmer_pid)"' 15 || { diag; bench_die "the warmer is still running 15 s after 'flame warmer stop'"; }
 	wait_for settled 30 || { diag; bench_die "machines or links still there 30 s after 'flame warmer stop'"; }
 }
@@ -220,7 +221,7 @@ cold_rounds () {
 		if [ "$pool" = idle ]; then
 			wait_for settled 30 || { diag; bench_die "machines or links still there 30 s after an idle stop"; }
 		else
-			[ -z "$(warmer_pid)" ] && [ "$(fly_live)" = 0 ] || no_runner
+			{ [ -z "$(warmer_pid)" ] && [ "$(fly_live)" = 0 ]; } || no_runner
 		fi
 		read -r t0 t1 rc x < <(first_byte "$FLAME" run -p "$pool" -- echo x)
 		[ "$rc" = 130 ] && exit 130 # Ctrl-C

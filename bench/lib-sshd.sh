@@ -55,12 +55,12 @@ bsshd_wait_ready () {
 bsshd_start () {
 	local n=$1 d=$BENCH_ROOT/sshd-$1 port pid try rc=1
 	[ -x "$SSHD_BIN" ] || bench_die "$SSHD_BIN not found (install openssh-server)"
-	mkdir -p "$d/home" && chmod 0700 "$d" || bench_die "cannot create $d"
+	{ mkdir -p "$d/home" && chmod 0700 "$d"; } || bench_die "cannot create $d"
 	if [ ! -d /run/sshd ]; then
-		mkdir -p /run/sshd && chmod 0755 /run/sshd || bench_die 'cannot create /run/sshd'
+		{ mkdir -p /run/sshd && chmod 0755 /run/sshd; } || bench_die 'cannot create /run/sshd'
 	fi
-	ssh-keygen -q -t ed25519 -N '' -C "flame-bench-host-$n" -f "$d/ssh_host_ed25519_key" </dev/null &&
-		ssh-keygen -q -t ed25519 -N '' -C "flame-bench-client-$n" -f "$d/client_ed25519" </dev/null ||
+	{ ssh-keygen -q -t ed25519 -N '' -C "flame-bench-host-$n" -f "$d/ssh_host_ed25519_key" </dev/null &&
+		ssh-keygen -q -t ed25519 -N '' -C "flame-bench-client-$n" -f "$d/client_ed25519" </dev/null; } ||
 		bench_die 'ssh-keygen failed'
 	cp "$d/client_ed25519.pub" "$d/authorized_keys" || bench_die 'cp failed'
 	cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub" >"$d/host_pub" || bench_die 'cut failed'
@@ -71,6 +71,7 @@ bsshd_start () {
 		"$SSHD_BIN" -t -f "$d/sshd_config" >>"$d/sshd.log" 2>&1 </dev/null ||
 			bench_die "sshd -t rejected $d/sshd_config: $(cat "$d/sshd.log")"
 		# From a subshell, so that it is not a job of this shell.
+		# shellcheck disable=SC2094 # sshd appends to its log (-E and >>); nothing reads it meanwhile
 		pid=$("$SSHD_BIN" -D -f "$d/sshd_config" -E "$d/sshd.log" </dev/null >>"$d/sshd.log" 2>&1 & echo $!)
 		echo "$pid" >"$d/listener.pid"
 		echo "$port" >"$d/port"
@@ -86,7 +87,9 @@ bsshd_start () {
 	done
 	[ "$rc" -eq 0 ] || bench_die "sshd '$n': no port could be bound after $try tries"
 	printf '[127.0.0.1]:%s %s\n' "$port" "$(cat "$d/host_pub")" >"$d/known_hosts"
+	# shellcheck disable=SC2034 # for the caller (see the header)
 	BSSHD_PORT=$port
+	# shellcheck disable=SC2034 # for the caller (see the header)
 	BSSHD_HOST_PUB=$(cat "$d/host_pub")
 }
 
@@ -147,14 +150,14 @@ bsshd_stop_all () {
 	for n in ${BSSHD_NAMES[@]+"${BSSHD_NAMES[@]}"}; do
 		pids=$(_bsshd_pids "$n")
 		[ -n "$pids" ] || continue
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -TERM $pids 2>/dev/null
 		for ((i = 0; i < 50; i++)); do
 			pids=$(_bsshd_pids "$n")
 			[ -n "$pids" ] || break
 			sleep 0.1
 		done
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 	done
 	BSSHD_NAMES=()

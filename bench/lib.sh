@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034
+# shellcheck shell=bash disable=SC2034 # variables are for the benchmarks that source it
 # bench/lib.sh - shared set-up and helpers for flame's benchmarks (bench/*.sh).
 #
 # Sourced by each benchmark:   . "$(dirname "$0")/lib.sh"
@@ -90,11 +90,11 @@ _bench_cleanup () {
 	done
 	if [ -n "$pids" ]; then
 		bench_log "still alive 10 s after 'flame warmer stop': $(echo "$pids" | tr '\n' ' ')- killing them"
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -TERM $pids 2>/dev/null
 		sleep 1
 		pids=$(root_pids)
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 	fi
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then

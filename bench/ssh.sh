@@ -79,7 +79,7 @@ if [ -z "$link" ]; then
 	link=$SRC_ROOT/flame-ssh-link
 fi
 mkdir -p "$BENCH_ROOT/sshbin" || bench_die 'mkdir failed'
-cp "$FLAME" "$BENCH_ROOT/sshbin/flame" && cp "$link" "$BENCH_ROOT/sshbin/flame-ssh-link" ||
+{ cp "$FLAME" "$BENCH_ROOT/sshbin/flame" && cp "$link" "$BENCH_ROOT/sshbin/flame-ssh-link"; } ||
 	bench_die 'cannot copy flame and flame-ssh-link'
 FLAME=$BENCH_ROOT/sshbin/flame
 
@@ -208,8 +208,10 @@ fo_par () {
 fo_xcm () {
 	local t0 t1 pa pb rc=0
 	t0=$(now_us)
+	# shellcheck disable=SC2086 # $SSH_CM is a command line (one string, for hyperfine and parallel)
 	seq $((JOBS / 2)) | xargs -P 8 -I{} $SSH_CM a true &
 	pa=$!
+	# shellcheck disable=SC2086 # the same
 	seq $((JOBS / 2)) | xargs -P 8 -I{} $SSH_CM b true &
 	pb=$!
 	wait "$pa" || rc=$?

@@ -345,14 +345,17 @@ static void shut_down(struct agent *a)
 
 static int agent_local(int argc, char **argv)
 {
+	/* one option a line: clang-format 14 would pack short rows */
+	/* clang-format off */
 	static const struct option opts[] = {
 		{ "fd", required_argument, NULL, 'f' },
 		{ "runner", required_argument, NULL, 'r' },
 		{ "root", required_argument, NULL, 'd' },
 		{ "idle-ms", required_argument, NULL, 'i' },
 		{ "pool", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	struct agent a;
 	long fd = -1, idle = 60000;
 	int c, rc;

@@ -464,7 +464,8 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 	if (type == W_JOB) {
 		struct job_spec spec;
 		char **env;
-		if (sl->busy || parse_job(r, &spec) < 0) {
+		/* read even when busy: the refusal names the job it refuses */
+		if (parse_job(r, &spec) < 0 || sl->busy) {
 			send_done(sl->out, spec.id, 0, JOB_SETUP_FAILED);
 			job_spec_free(&spec);
 			return;
@@ -769,12 +770,13 @@ static int slot_in(const char *token)
 	if (rc == 0)
 		rc = slot_loop(&sl);
 	if (sl.busy) {
-		if (!sl.job.exited)
-			kill(-sl.job.pid, SIGKILL);
+		/* the link is gone: the job ends here (leader_exited kills the
+		 * group), and ends for `slot out` and the agent as any job does */
 		if (!sl.job.exited)
 			leader_exited(&sl.job);
 		job_collect(sl.job.scratch, NULL, -1, -1);
 		free_job(&sl.job);
+		tell_partner(&sl, 0);
 	}
 	wire_conn_free(&sl.in);
 	close(sl.out);

@@ -14,6 +14,8 @@ struct command {
 	int (*fn)(int argc, char **argv);
 };
 
+/* one command a line: clang-format 14 would pack short rows */
+/* clang-format off */
 static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "pool", cmd_pool },
@@ -22,6 +24,7 @@ static const struct command commands[] = {
 	{ "help", cmd_help },
 	{ "version", cmd_version },
 };
+/* clang-format on */
 
 int cmd_version(int argc, char **argv)
 {

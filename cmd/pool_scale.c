@@ -78,7 +78,7 @@ int cmd_pool_scale(int argc, char **argv)
 		{ "max", required_argument, NULL, 'x' },
 		{ "max-concurrency", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	long min = -1, max = -1, mc = -1;
 	struct pool_settings ps;

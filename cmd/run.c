@@ -100,7 +100,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "sh", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 

@@ -12,13 +12,39 @@
 
 #define STOP_WAIT_MS 30000
 
+/* Says what the warmer answered that is not its reply: its error text, or
+ * that the answer made no sense.  Exits as flame failed. */
+static int bad_answer(int type, struct rbuf *r)
+{
+	char *text;
+	rbuf_u32(r);
+	text = type == W_ERROR ? rbuf_str(r) : NULL;
+	if (text && text[0] && !r->bad)
+		msg("warmer: %s", text);
+	else
+		msg("warmer: unexpected answer (frame type %d)", type);
+	free(text);
+	return EXIT_FAILURE_FLAME;
+}
+
+/* The warmer closes every connection as it exits. */
+static void wait_gone(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	char b[256];
+	int64_t until = now_ms() + STOP_WAIT_MS;
+	while (now_ms() < until && poll(&p, 1, 200) >= 0)
+		if ((p.revents & (POLLIN | POLLHUP)) && read(sock, b, sizeof b) <= 0)
+			break;
+}
+
 static int ask(enum wire_type t, int wait_for_exit)
 {
 	char err[1024];
 	struct wire_conn conn;
 	struct wbuf w;
 	struct rbuf r = { 0 };
-	int sock = client_connect(0, err, sizeof err), type;
+	int sock = client_connect(0, err, sizeof err), type, rc = 0;
 
 	if (sock < 0) {
 		printf("warmer: not running\n");
@@ -27,34 +53,26 @@ static int ask(enum wire_type t, int wait_for_exit)
 	wire_conn_init(&conn, sock);
 	wbuf_init(&w, t);
 	type = client_call(sock, &w, &conn, &r, err, sizeof err);
-	if (type == W_REPLY) {
+	wbuf_free(&w);
+	if (type < 0) {
+		/* It exited between our connect and its answer. */
+		printf("warmer: not running\n");
+		rc = t == W_STATUS ? EXIT_NOT_RUNNING : 0;
+	} else if (type != W_REPLY) {
+		rc = bad_answer(type, &r);
+	} else {
 		char *text;
 		rbuf_u32(&r);
 		text = rbuf_str(&r);
 		printf("%s\n", text);
 		free(text);
 		fflush(stdout);
-	} else {
-		/* It exited between our connect and its answer. */
-		wbuf_free(&w);
-		wire_conn_free(&conn);
-		close(sock);
-		printf("warmer: not running\n");
-		return t == W_STATUS ? EXIT_NOT_RUNNING : 0;
+		if (wait_for_exit)
+			wait_gone(sock);
 	}
-	if (type == W_REPLY && wait_for_exit) {
-		/* The warmer closes every connection as it exits. */
-		struct pollfd p = { .fd = sock, .events = POLLIN };
-		char b[256];
-		int64_t until = now_ms() + STOP_WAIT_MS;
-		while (now_ms() < until && poll(&p, 1, 200) >= 0)
-			if ((p.revents & (POLLIN | POLLHUP)) && read(sock, b, sizeof b) <= 0)
-				break;
-	}
-	wbuf_free(&w);
 	wire_conn_free(&conn);
 	close(sock);
-	return type == W_REPLY ? 0 : EXIT_FAILURE_FLAME;
+	return rc;
 }
 
 int cmd_warmer(int argc, char **argv)

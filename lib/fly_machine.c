@@ -435,10 +435,10 @@ const char *fly_machine_meta(const struct fly_machine *m, const char *key)
 
 void fly_machine_free(struct fly_machine *m)
 {
-	char **s[] = { &m->id, &m->name, &m->instance_id, &m->state, &m->private_ip, &m->region,
-	               &m->image, &m->image_ref, &m->image_digest };
-	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-		free(*s[i]);
+	char **owned[] = { &m->id, &m->name, &m->instance_id, &m->state, &m->private_ip, &m->region,
+	                   &m->image, &m->image_ref, &m->image_digest };
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+		free(owned[i][0]);
 	for (size_t i = 0; i < m->nmeta; i++) {
 		free(m->meta[i].key);
 		free(m->meta[i].value);

@@ -67,16 +67,18 @@ static void refill(struct bucket *b, int64_t now)
  * as the set of keys used in the last few seconds. */
 static void forget_full(struct fly_pace *p, int64_t now)
 {
-	size_t i = 0;
-	while (i < p->n) {
+	size_t kept = 0;
+	for (size_t i = 0; i < p->n; i++) {
 		refill(&p->b[i], now);
-		if (p->b[i].tokens < burst(p->b[i].action)) {
-			i++;
+		if (p->b[i].tokens >= burst(p->b[i].action)) {
+			free(p->b[i].key);
 			continue;
 		}
-		free(p->b[i].key);
-		p->b[i] = p->b[--p->n];
+		if (kept < i) /* memcpy: clang --analyze loses track of a struct assignment here */
+			memcpy(&p->b[kept], &p->b[i], sizeof p->b[i]);
+		kept++;
 	}
+	p->n = kept;
 }
 
 static struct bucket *find(struct fly_pace *p, enum fly_action a, const char *key, int64_t now)

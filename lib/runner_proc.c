@@ -203,7 +203,7 @@ char *runner_proc_link_path(char *err, size_t errlen)
 
 void runner_proc_detach(const char *path, char *const *argv)
 {
-	pid_t pid = fork(), st;
+	pid_t pid = fork();
 	int status;
 
 	if (pid == 0) {
@@ -215,6 +215,6 @@ void runner_proc_detach(const char *path, char *const *argv)
 		}
 		_exit(0);
 	}
-	while (pid > 0 && (st = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 }

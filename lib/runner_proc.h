@@ -26,7 +26,9 @@ char *runner_proc_link_path(char *err, size_t errlen);
 /* Runs PATH ARGV detached (a one-shot job the warmer does not wait for). */
 void runner_proc_detach(const char *path, char *const *argv);
 
-/* The backend operations every runner-process backend shares. */
+/* The backend operations every runner-process backend shares, one a line
+ * (clang-format 14 would pack them). */
+/* clang-format off */
 #define RUNNER_PROC_OPS                            \
 	.start_job = runner_proc_start_job,        \
 	.signal_job = runner_proc_signal_job,      \
@@ -35,5 +37,6 @@ void runner_proc_detach(const char *path, char *const *argv);
 	.destroy = runner_proc_destroy,            \
 	.readable = runner_proc_readable,          \
 	.reap_stray = runner_proc_reap_stray
+/* clang-format on */
 
 #endif

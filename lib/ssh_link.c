@@ -933,7 +933,7 @@ int ssh_link_main(int argc, char **argv)
 		{ "state", required_argument, NULL, 'S' },
 		{ "fly-destroy", no_argument, NULL, 'D' },
 		{ "fly-sweep", no_argument, NULL, 'W' },
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = NULL;
 	int one_shot = 0;

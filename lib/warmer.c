@@ -419,7 +419,7 @@ void warmer_on_ready(struct runner *r)
 	journal_now();
 }
 
-static struct caller *caller_of_job(struct runner *r, uint32_t job)
+static struct caller *caller_of_job(const struct runner *r, uint32_t job)
 {
 	for (struct caller *c = W.callers; c; c = c->next)
 		if (c->runner == r && c->job_id == job &&
@@ -493,6 +493,8 @@ static struct runner *pick_runner(struct pool *p)
 				ready[n] = 0;
 	}
 	i = sched_pick(busy, ready, n, p->live.max_concurrency);
+	/* i < n (schedule.h), so rs[i] is set: cppcheck cannot see that far */
+	/* cppcheck-suppress uninitvar */
 	return i < 0 ? NULL : rs[i];
 }
 
@@ -1122,8 +1124,11 @@ static void teardown(void)
 		free(c);
 	}
 	for (struct pool *p = W.pools; p; p = p->next)
-		while (p->runners)
-			remove_runner(p->runners);
+		while (p->runners) {
+			struct runner *r = p->runners;
+			p->runners = r->next; /* remove_runner then finds nothing to unlink */
+			remove_runner(r);
+		}
 	journal_now(); /* pools and their live settings outlive this warmer */
 	while (W.pools) {
 		struct pool *p = W.pools;

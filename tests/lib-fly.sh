@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2016
+# shellcheck shell=bash disable=SC2016 # conditions are single-quoted, run later
 # tests/lib-fly.sh - the fake Fly Machines API (tests/fakes/fly_api.py) for
 # flame's tests.  Source it after tests/lib.sh.
 #

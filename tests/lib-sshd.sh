@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2016
+# shellcheck shell=bash disable=SC2016 # conditions are single-quoted, run later
 # tests/lib-sshd.sh - private OpenSSH servers on 127.0.0.1 for flame's tests.
 #
 # Source it AFTER tests/lib.sh:
@@ -191,7 +191,7 @@ sshd_start () {
 		fi
 		# Started from a subshell, so it is not a child (a job) of the caller: a
 		# plain "wait" in a test must not wait for the sshd.
-		# shellcheck disable=SC2094
+		# shellcheck disable=SC2094 # sshd appends to its log (-E and >>); nothing reads it meanwhile
 		pid=$("$SSHD_BIN" -D -f "$_d/sshd_config" -E "$_d/sshd.log" \
 			</dev/null >>"$_d/sshd.log" 2>&1 & echo $!)
 		rc=0
@@ -257,7 +257,7 @@ sshd_signal_all () {
 	_sshd_name "$1" || return 1
 	pids=$(sshd_pids "$_n") || return 1
 	[ -n "$pids" ] || return 0
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # a list of pids, split on purpose
 	kill -"$2" $pids
 }
 
@@ -269,9 +269,9 @@ sshd_stop () {
 	_sshd_name "${1:-a}" || return 1
 	pids=$(sshd_pids "$_n") || return 1
 	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -TERM $pids 2>/dev/null
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -CONT $pids 2>/dev/null
 		for i in $(seq 100); do
 			left=
@@ -283,7 +283,7 @@ sshd_stop () {
 		done
 		: "$i"
 		if [ -n "$left" ]; then
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # a list of pids, split on purpose
 			kill -KILL $left 2>/dev/null
 			sleep 0.1
 		fi
@@ -292,7 +292,7 @@ sshd_stop () {
 	# Anything new (a session accepted just before the listener went) or left over.
 	pids=$(sshd_pids "$_n") || return 1
 	if [ -n "$pids" ]; then
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # a list of pids, split on purpose
 		kill -KILL $pids 2>/dev/null
 		sleep 0.1
 		pids=$(sshd_pids "$_n")
@@ -427,6 +427,6 @@ if declare -F _cleanup >/dev/null && ! declare -F _sshd_lib_cleanup >/dev/null; 
 	eval "$(declare -f _cleanup | sed '1s/^_cleanup /_sshd_lib_cleanup /')"
 	_cleanup () {
 		[ -n "$_cleaned" ] || _sshd_cleanup_all
-		_sshd_lib_cleanup "$@"
+		_sshd_lib_cleanup
 	}
 fi

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2016,SC2034
+# shellcheck shell=bash disable=SC2016,SC2034 # conditions are single-quoted, run later; variables are for the test files
 # tests/lib.sh - shared library for flame's integration tests (tests/t/t*.sh).
 #
 # Sourced by each test file:   . "$(dirname "$0")/../lib.sh"
@@ -107,7 +107,7 @@ _done=
 #   MODE all     every process of the root
 #   MODE filter  only the given candidate pids
 #   MODE top     only the given candidates whose parent is not a candidate too
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016 # Python source, not shell
 _PY_PROCS='
 import os, sys
 root = os.fsencode(sys.argv[1])
@@ -160,7 +160,7 @@ root_pids () {
 # root_pgrep ERE: pids whose full command line matches ERE (pgrep -f) and that
 # belong to this test root.
 root_pgrep () {
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # pgrep prints one pid a word
 	"$PYTHON" -c "$_PY_PROCS" "$TEST_ROOT" filter $(pgrep -f -- "$1")
 	return 0
 }
@@ -178,7 +178,7 @@ RUNNER_RE='^[^ ]*flame agent( |$)'
 # parent is itself a "flame agent" - a fork on the way to exec'ing a job - is not
 # counted separately).
 count_runners () {
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # pgrep prints one pid a word
 	"$PYTHON" -c "$_PY_PROCS" "$TEST_ROOT" top $(pgrep -f -- "$RUNNER_RE") | wc -l
 }
 
@@ -490,11 +490,11 @@ _cleanup () {
 		wait_for '[ -z "$(root_pids)" ]' 5 || :
 		pids=$(root_pids)
 		if [ -n "$pids" ]; then
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # a list of pids, split on purpose
 			kill -TERM $pids 2>/dev/null
 			wait_for '[ -z "$(root_pids)" ]' 2 || :
 			pids=$(root_pids)
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # a list of pids, split on purpose
 			[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 		fi
 		_sanitizer_check

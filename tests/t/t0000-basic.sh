@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034
+# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Basic CLI entry points: version, help, warmer status without a warmer.
 . "$(dirname "$0")/../lib.sh"
 

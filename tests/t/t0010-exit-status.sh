@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034
+# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Run semantics: the exit status of the job is relayed; signals, --timeout,
 # exec failures and leftover processes of the job's group.
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034
+# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Run semantics: stdin, stdout and stderr of the job are relayed faithfully.
 . "$(dirname "$0")/../lib.sh"
 

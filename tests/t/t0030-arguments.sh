@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2088,SC1003
+# shellcheck disable=SC2016,SC2034,SC2088,SC1003 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here; ~ and \ are meant literally
 # Run semantics: arguments reach the command byte for byte; --sh runs a shell string.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Run semantics: signals sent to `flame run` reach the job; a killed caller takes
 # its job with it.
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317,SC2119
+# shellcheck disable=SC2016,SC2034,SC2317,SC2119 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Pools: max runners and max_concurrency are never exceeded under load; a
 # saturated pool makes a waiting caller give up after the slot timeout (75).
 . "$(dirname "$0")/../lib.sh"

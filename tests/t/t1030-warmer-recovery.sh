@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317,SC2119
+# shellcheck disable=SC2016,SC2034,SC2317,SC2119 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The warmer: losing it mid-run, restarting from the journal, corrupt state files,
 # warmer stop, private files.
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317,SC2119
+# shellcheck disable=SC2016,SC2034,SC2317,SC2119 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Bad input: every error is exactly one "flame: " line on stderr, nothing on
 # stdout, and the documented exit status.
 . "$(dirname "$0")/../lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Pools keep their promises under change: lowering max drains without killing
 # a running job, min is refilled after a runner is lost, and concurrent first
 # callers start exactly one warmer.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034
+# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The ssh test harness itself (tests/lib-sshd.sh): private sshds on 127.0.0.1,
 # ssh_to, pinned host keys, ControlMaster, signals and stop.
 # shellcheck source=tests/lib.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # flame pool key NAME: one ed25519 client key per pool, made on first use,
 # private and stable.
 . "$(dirname "$0")/../lib.sh"

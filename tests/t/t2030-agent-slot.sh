@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # `flame agent slot`: the runner side of the ssh backend, driven over local
 # pipes by tests/tools/slot_driver.py exactly as the warmer's side will over
 # two SSH channels.  Run semantics must match the local backend's.
@@ -82,6 +82,28 @@ test_expect_success 'when the link goes away (SIGKILL) the job is killed' '
 	kill -KILL "$pid"
 	wait "$pid" || :
 	wait_for "test \$(count_procs \"^sleep 47\\.47\$\") = 0" 3
+'
+
+test_expect_success 'a job sent to a busy slot is refused under its own id; the running job goes on' '
+	rc=0
+	printf "first\n" | slot --also 8 -- cat >out 2>err || rc=$?
+	equals 0 "$rc"
+	equals first "$(cat out)"
+	grep -qx "slot_driver: job 8: status 0, flags 4" err
+'
+
+test_expect_success 'when the link goes away during a job, the slot says the job ended (agent state)' '
+	mkdir -p beat/jobs
+	FLAME_AGENT_STATE=$WORK/beat "$PYTHON" "$DRIVER" "$FLAME" -- sh -c "touch \"$WORK/s3\"; sleep 48.48" &
+	pid=$!
+	wait_for "test -e s3" 20
+	wait_for "test -n \"\$(ls beat/jobs)\"" 5
+	not test -e beat/last_job
+	kill -KILL "$pid"
+	wait "$pid" || :
+	wait_for "test \$(count_procs \"^sleep 48\\.48\$\") = 0" 3
+	wait_for "test -z \"\$(ls beat/jobs)\"" 10
+	test -e beat/last_job
 '
 
 test_expect_success 'the scratch directory is the working directory and is removed afterwards' '

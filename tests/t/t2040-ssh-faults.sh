@@ -1,10 +1,11 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The ssh backend when things go wrong: a host key that does not match, a
 # host without flame, a runner that dies mid-job, an sshd that stops
 # answering.  Callers get 255 and a message naming the runner; the pool
 # replaces lost runners.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 pool_conf () { # NAME HOST_KEY [COMMAND]
@@ -48,7 +49,7 @@ test_expect_success 'the runner side killed mid-job: 255 within 10 s naming the 
 	"$FLAME" run -p good --sh "touch \"$WORK/m1\"; sleep 61.61" >out 2>err &
 	pid=$!
 	wait_for "test -e m1" 20
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # the pids, one a word
 	kill -KILL $(root_pgrep "flame agent slot in")
 	rc=0
 	start=$(now)

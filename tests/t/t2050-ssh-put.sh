@@ -1,11 +1,12 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # --put and --get on ssh pools: files travel over the slot's channels (W_PUT
 # frames into the job's scratch directory on the host before stdin, W_GET
 # frames back after the command exited), names, bytes and permission bits
 # intact, under the same rules as on the local backend (t0050 runs over ssh
 # too); on a terminal a long transfer shows a progress bar, elsewhere never.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 test_expect_success 'set-up: ssh pools on a private sshd (one with a single slot)' '

@@ -1,11 +1,12 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # `flame agent`, a runner's main process: it runs its own sshd from the keys
 # and settings under its root, serves an ssh pool's jobs, and protects
 # itself: it exits when idle, when the warmer's side has gone quiet for the
 # failsafe period, and on SIGTERM after a grace period for running jobs;
 # nothing it started outlives it.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
 
 # agent_start NAME 'EXTRA_JSON_FIELDS': keys and settings under

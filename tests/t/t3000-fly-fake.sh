@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The fake Fly Machines API itself (tests/fakes/fly_api.py): every point of the
 # "must match" checklist of fly-machines-api.md §7 it enforces, the local boot of
 # machines (files, environment, process trees, exits, restart policies) and its

@@ -1,10 +1,11 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # The fly backend when the Machines API or a machine misbehaves: rate
 # limits, server errors, an ambiguous create, a boot that never finishes, a
 # machine that dies, a warmer that dies, a fresh deploy.  Every test ends
 # with the fake holding no machine.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
 # fly_config 'EXTRA_JSON': the pool "f" on the fake, with extra settings.
@@ -16,7 +17,7 @@ fly_config () {
 # the switches are reset for the next (also after a test that failed)
 fresh () {
 	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0}'
-	fly_config
+	fly_config ''
 }
 settle () {
 	fresh

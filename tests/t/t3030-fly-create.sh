@@ -1,9 +1,10 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC2317
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # What the fly backend asks the Machines API for (fly-machines-api.md §2.2,
 # §2.13, §6): the exact create request of a runner, and the token, which
 # never appears in output, logs or the journal.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
 fly_fake_start || _bail 'cannot start the fake Machines API'

@@ -2,7 +2,7 @@
 # t9001: the manual page is clean for mandoc and documents the CLI contract.
 
 # Test bodies are single-quoted on purpose and call the helpers defined here.
-# shellcheck source=tests/lib.sh disable=SC2016,SC2317,SC2119
+# shellcheck source=tests/lib.sh disable=SC2016,SC2317,SC2119 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 . "$(dirname "$0")/../lib.sh"
 
 MAN=$SRC_ROOT/man/flame.1

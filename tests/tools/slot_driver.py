@@ -3,11 +3,14 @@
 pipes, the way the ssh link will over two SSH channels, so the slot's job
 semantics can be tested without SSH.
 
-  slot_driver.py FLAME [--timeout MS] [--env NAME=VALUE]... -- CMD [ARG...]
+  slot_driver.py FLAME [--timeout MS] [--env NAME=VALUE]... [--also ID] -- CMD [ARG...]
 
 stdin is streamed to the job, its stdout and stderr come back separately,
 SIGINT/SIGTERM/SIGHUP/SIGUSR1/SIGUSR2 are passed on, and the exit status is
 the job's (128+N for a signal, 124 for the timeout) as flame run reports it.
+--also ID sends a second job (`true`, numbered ID) right after the first, as
+a confused link would to a busy slot, and prints how that one ended on stderr
+as "slot_driver: job ID: status S, flags F".
 """
 import os
 import secrets
@@ -74,13 +77,15 @@ def exit_code(status, flags):
 def main():
     args = sys.argv[1:]
     flame = args.pop(0)
-    timeout, env = 0, []
+    timeout, env, also = 0, [], None
     while args and args[0] != "--":
         opt = args.pop(0)
         if opt == "--timeout":
             timeout = int(args.pop(0))
         elif opt == "--env":
             env.append(args.pop(0).encode())
+        elif opt == "--also":
+            also = int(args.pop(0))
     argv = [os.fsencode(a) for a in args[1:]]
     token = secrets.token_hex(16)
     child_env = dict(os.environ, FLAME_POOL="slotpool", FLAME_RUNNER_ID="slot-test")
@@ -93,6 +98,8 @@ def main():
 
     def send(data):
         with lock:
+            if link.closed:  # the job is over: the stdin pump may still be at it
+                return
             link.write(data)
             link.flush()
 
@@ -105,6 +112,8 @@ def main():
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(s, lambda n, _f: send(frame(W_JOB_SIGNAL, u32(job) + u32(n))))
     send(frame(W_JOB, u32(job) + i64(timeout) + strv(argv) + strv(env) + strv([]) + strv([]) + u32(0)))
+    if also is not None:  # before any stdin: the first job cannot have ended
+        send(frame(W_JOB, u32(also) + i64(0) + strv([b"true"]) + strv([]) + strv([]) + strv([]) + u32(0)))
 
     def pump_stdin():
         try:
@@ -130,10 +139,15 @@ def main():
             out.write(p[8:8 + n])
             out.flush()
         elif t == W_JOB_DONE:
-            _, status, flags = struct.unpack_from("<Iqq", p)
+            done, status, flags = struct.unpack_from("<Iqq", p)
+            if done != job:
+                sys.stderr.write("slot_driver: job %d: status %d, flags %d\n" % (done, status, flags))
+                sys.stderr.flush()
+                continue
             code = exit_code(status, flags)
             break
-    link.close()
+    with lock:
+        link.close()
     sout.stdin.close()
     sin.wait()
     sout.wait()

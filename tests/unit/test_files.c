@@ -81,13 +81,13 @@ static void clear_errors(struct fx *f)
 	lseek(f->err_fd, 0, SEEK_SET);
 }
 
-static int setup(void **state)
+/* The tree the tests work on; -1 if it could not be made. */
+static int make_tree(struct fx *f)
 {
-	struct fx *f = calloc(1, sizeof *f);
 	char tmpl[] = "/tmp/flame-test-files-XXXXXX";
 	char p[PATH_MAX + 64];
 	char *d = mkdtemp(tmpl), real[PATH_MAX];
-	if (!f || !d)
+	if (!d)
 		return -1;
 	/* the job's root is compared against realpaths: use the real one */
 	if (!realpath(d, real) || strlen(real) >= sizeof f->top)
@@ -131,6 +131,16 @@ static int setup(void **state)
 	f->err_fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	if (f->dest_fd < 0 || f->err_fd < 0)
 		return -1;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	if (!f || make_tree(f) < 0) {
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
 }

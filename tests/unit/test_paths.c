@@ -41,8 +41,10 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	char tmpl[] = "/tmp/flame-test-paths-XXXXXX";
-	if (!f || !mkdtemp(tmpl))
+	if (!f || !mkdtemp(tmpl)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->dir, sizeof f->dir, "%s", tmpl);
 	*state = f;
 	return 0;

@@ -35,8 +35,10 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
 	char tmpl[] = "/tmp/flame-test-state-XXXXXX";
-	if (!f || !mkdtemp(tmpl))
+	if (!f || !mkdtemp(tmpl)) {
+		free(f);
 		return -1;
+	}
 	snprintf(f->dir, sizeof f->dir, "%s", tmpl);
 	snprintf(f->path, sizeof f->path, "%s/state.json", f->dir);
 	*state = f;
