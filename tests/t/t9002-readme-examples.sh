@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # Every example in README.md runs here, as written, so that none can rot: each
 # fenced block is taken from the README itself (not copied into this file) and
 # run in a sandbox where `flame` is the binary under test, `ffmpeg` a stand-in
@@ -8,8 +8,11 @@
 # (/etc/flame, /srv/bin, /src/app), the test rewrites that path and says so.
 # The last test fails if the README has a block that no test here runs or
 # explicitly sets aside (only drawings and Fly's own `fly` CLI are).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-sshd.sh
 . "$TEST_DIRECTORY/lib-sshd.sh"
+# shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
 README=$SRC_ROOT/README.md
