@@ -54,7 +54,7 @@ DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev l
         libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
         bash-completion coreutils time python3 curl jq
 
-.PHONY: all deps check unit integration san bench install uninstall clean lint-man fuzz fuzz-ci
+.PHONY: all deps check unit integration san bench install uninstall clean lint-man
 
 all: flame flame-ssh-link
 

@@ -29,6 +29,8 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	$(SAN_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -O1 -o $@ $< $(FUZZ_LIB) $(LDLIBS)
 
+.PHONY: fuzz fuzz-ci
+
 fuzz: $(FUZZ_BIN)
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
