@@ -28,7 +28,7 @@ static uint8_t take(struct src *s)
 static void feed(struct wire_conn *c, const uint8_t *p, size_t n)
 {
 	if (c->cap - c->len < n) {
-		c->cap = c->len + n;
+		c->cap = 2 * (c->len + n);
 		c->buf = xrealloc(c->buf, c->cap);
 	}
 	if (n)
