@@ -12,8 +12,8 @@ static void round_trip(int64_t ms)
 
 	duration_format(ms, buf, sizeof buf);
 	if (duration_parse(buf, &back) != 0 || back != ms) {
-		fprintf(stderr, "%lld ms prints as \"%s\", which reads back as %lld\n", (long long)ms, buf,
-		        (long long)back);
+		fprintf(stderr, "property broken: %lld ms prints as \"%s\", which reads back as %lld\n",
+		        (long long)ms, buf, (long long)back);
 		abort();
 	}
 }

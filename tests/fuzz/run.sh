@@ -28,7 +28,8 @@ for name in "$@"; do
 	else
 		failed=1
 		crash=$(ls -d "$art"/* 2>/dev/null | head -n 1)
-		why=$(grep -m 1 -E 'ERROR: |runtime error|property broken' "$log")
+		why=$(grep -m 1 -E 'runtime error|property broken|ERROR: [A-Za-z]+Sanitizer' "$log" ||
+		      grep -m 1 'ERROR: ' "$log")
 		echo "fuzz_$name: FAILED (exit $rc) ${crash:-no input saved}: ${why:-see $log}"
 	fi
 done
