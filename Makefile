@@ -156,3 +156,4 @@ clean:
 	rm -rf build flame flame-ssh-link
 
 include tests/lint/lint.mk
+include tests/fuzz/fuzz.mk

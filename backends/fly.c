@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "keys.h"
 #include "runner_proc.h"
+#include "state.h"
 #include "util.h"
 
 #include <cJSON.h>
@@ -92,15 +93,13 @@ static int fly_adopt(struct pool *p, const cJSON *journaled)
 {
 	const cJSON *info = cJSON_GetObjectItemCaseSensitive(journaled, "info");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(journaled, "id");
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(journaled, "pid");
 	const char *host_key = info_str(info, "host_key"), *machine = info_str(info, "machine");
 	char err[512], *text;
 	struct runner *r;
 
 	if (!cJSON_IsString(id) || !host_key)
 		return -1;
-	if (cJSON_IsNumber(pid))
-		runner_proc_reap_stray(id->valuestring, (long)pid->valuedouble);
+	runner_proc_reap_stray(id->valuestring, state_runner_pid(journaled));
 	r = warmer_add_runner(p, id->valuestring);
 	r->adopted = 1;
 	text = cJSON_PrintUnformatted(info);

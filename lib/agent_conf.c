@@ -64,6 +64,21 @@ static int set_listen(const cJSON *v, char *out, size_t outlen, char *err, size_
 	return -1;
 }
 
+/* The key as given, made printable (a control character would break the
+ * one-line message) and cut short. */
+static int unknown_key(const char *k, char *err, size_t errlen)
+{
+	char shown[64];
+	size_t i = 0;
+
+	for (; k[i] && i < sizeof shown - 1; i++)
+		shown[i] = (unsigned char)k[i] < 0x20 || k[i] == 0x7f ? '?' : k[i];
+	shown[i] = 0;
+	snprintf(err, errlen, "agent.json: unknown setting \"%s\" (known: port, listen, idle_shutdown_after, "
+	         "failsafe, grace, max_concurrency)", shown);
+	return -1;
+}
+
 static int parse_key(struct agent_conf *c, const cJSON *v, char *err, size_t errlen)
 {
 	const char *k = v->string;
@@ -79,8 +94,7 @@ static int parse_key(struct agent_conf *c, const cJSON *v, char *err, size_t err
 		return set_duration(v, &c->failsafe_ms, err, errlen);
 	if (!strcmp(k, "grace"))
 		return set_duration(v, &c->grace_ms, err, errlen);
-	snprintf(err, errlen, "agent.json: unknown setting \"%s\"", k);
-	return -1;
+	return unknown_key(k, err, errlen);
 }
 
 int agent_conf_parse(struct agent_conf *c, const char *text, char *err, size_t errlen)

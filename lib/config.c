@@ -60,7 +60,8 @@ static int set_limit(const cJSON *v, const char *key, long min, long *out,
                      const char *pool, char *err, size_t errlen)
 {
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	if (!cJSON_IsNumber(v) || d != (double)(long)d || d < min || d > LIMIT_MAX) {
+	/* the range first: converting a double beyond a long's is undefined */
+	if (!cJSON_IsNumber(v) || !(d >= min && d <= LIMIT_MAX) || d != (double)(long)d) {
 		snprintf(err, errlen, "pool '%s': %s must be a whole number from %ld to %d", pool, key, min,
 		         LIMIT_MAX);
 		return -1;

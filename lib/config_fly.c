@@ -4,6 +4,7 @@
 #include "fly_machine.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,19 @@ static int type_error(const char *pool, const char *key, const char *want, char 
 	return -1;
 }
 
+/* A whole number from 1 to an int's largest (a port's for port), checked
+ * as a double: converting one out of range is undefined. */
+static int number_error(const cJSON *v, const char *pool, char *err, size_t errlen)
+{
+	double max = strcmp(v->string, "port") ? INT_MAX : 65535, d = v->valuedouble;
+	char want[64];
+
+	if (cJSON_IsNumber(v) && d >= 1 && d <= max && d == (double)(int)d)
+		return 0;
+	snprintf(want, sizeof want, "a whole number from 1 to %.0f", max);
+	return type_error(pool, v->string, want, err, errlen);
+}
+
 /* Copies the settings given, checking their types. */
 static int copy_given(const cJSON *pool, cJSON *conf, const char *name, char *err, size_t errlen)
 {
@@ -40,8 +54,8 @@ static int copy_given(const cJSON *pool, cJSON *conf, const char *name, char *er
 			if (!cJSON_IsString(v) || !v->valuestring[0])
 				return type_error(name, v->string, "a non-empty string", err, errlen);
 		} else if (in(number_keys, v->string)) {
-			if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble || v->valuedouble < 1)
-				return type_error(name, v->string, "a whole number above zero", err, errlen);
+			if (number_error(v, name, err, errlen) < 0)
+				return -1;
 		} else if (!strcmp(v->string, "env")) {
 			const cJSON *e;
 			if (!cJSON_IsObject(v))

@@ -1,38 +1,78 @@
 /* duration.c — see duration.h. */
 #include "duration.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DURATION_MAX_MS (30LL * 24 * 3600 * 1000)
 
+/* Digits as an integer, at most max; -1 beyond it. */
+static int64_t whole(const char *s, size_t n, int64_t max)
+{
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	return v;
+}
+
+/* ceil(0.DIGITS * scale), exactly: the first FRAC_DIGITS digits count, any
+ * non-zero digit after them only rounds up.  Decimal arithmetic, so that
+ * "33333.3s" is 33333300 ms and not one more (a double is not exact). */
+#define FRAC_DIGITS 12
+static int64_t fraction(const char *s, size_t n, int64_t scale)
+{
+	int64_t num = 0, den = 1, ms;
+	size_t i;
+
+	for (i = 0; i < n && i < FRAC_DIGITS; i++) {
+		num = num * 10 + (s[i] - '0');
+		den *= 10;
+	}
+	/* num < 10^12 and scale <= 3.6e6: the product fits in 63 bits */
+	ms = num * scale / den;
+	if (num * scale % den || strspn(s + i, "0") < n - i)
+		ms++;
+	return ms;
+}
+
 int duration_parse(const char *s, int64_t *ms)
 {
-	char *end;
-	double v, scale;
+	size_t ni, nf = 0;
+	const char *unit;
+	int64_t scale, i, f;
 
-	if (!s || !*s || strspn(s, "0123456789.") == 0 || strpbrk(s, "xXeEpP+-") ||
-	    !(isdigit((unsigned char)s[0]) || s[0] == '.'))
-		return -1; /* plain decimals only: no hex, exponents or signs */
-	v = strtod(s, &end);
-	if (end == s || !(v >= 0 && v < 1e12))
+	/* plain decimals only: no signs, exponents, hex or spaces */
+	if (!s)
 		return -1;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
+	ni = strspn(s, "0123456789");
+	unit = s + ni;
+	if (*unit == '.') {
+		nf = strspn(unit + 1, "0123456789");
+		unit += 1 + nf;
+	}
+	if (ni + nf == 0)
+		return -1;
+	if (!strcmp(unit, "") || !strcmp(unit, "s"))
 		scale = 1000;
-	else if (!strcmp(end, "ms"))
+	else if (!strcmp(unit, "ms"))
 		scale = 1;
-	else if (!strcmp(end, "m"))
+	else if (!strcmp(unit, "m"))
 		scale = 60000;
-	else if (!strcmp(end, "h"))
+	else if (!strcmp(unit, "h"))
 		scale = 3600000;
 	else
 		return -1;
-	v = v * scale - 1e-9;
-	if (v > (double)DURATION_MAX_MS)
+	i = whole(s, ni, DURATION_MAX_MS / scale);
+	if (i < 0)
 		return -1;
-	*ms = (int64_t)v + ((double)(int64_t)v < v); /* round up to whole ms */
+	f = nf ? fraction(s + ni + 1, nf, scale) : 0;
+	if (i * scale + f > DURATION_MAX_MS)
+		return -1;
+	*ms = i * scale + f;
 	return 0;
 }
 

@@ -45,7 +45,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 static int check_guest(const struct fly_launch *l, char *err, size_t errlen)
 {
 	char b[80];
-	int perf, lo, hi;
+	int perf, per_lo, per_hi;
+	long long lo, hi;
 
 	if (!l->cpu_kind || (strcmp(l->cpu_kind, "shared") && strcmp(l->cpu_kind, "performance")))
 		return fail(err, errlen, "cpu_kind '%s' is neither shared nor performance: use one of those",
@@ -53,17 +54,20 @@ static int check_guest(const struct fly_launch *l, char *err, size_t errlen)
 	if (l->cpus < 1)
 		return fail(err, errlen, "cpus %d is below 1: ask for at least 1 CPU", l->cpus);
 	if (l->memory_mb <= 0 || l->memory_mb % 256)
-		return fail(err, errlen, "memory_mb %d is not a positive multiple of 256: use %d", l->memory_mb,
-		            l->memory_mb > 0 ? (l->memory_mb + 255) / 256 * 256 : 256);
+		return fail(err, errlen, "memory_mb %d is not a positive multiple of 256: use %lld", l->memory_mb,
+		            l->memory_mb > 0 ? (l->memory_mb / 256 + 1) * 256LL : 256LL);
 	perf = !strcmp(l->cpu_kind, "performance");
-	lo = (perf ? PERF_MIN_MB : SHARED_MIN_MB) * l->cpus;
-	hi = (perf ? PERF_MAX_MB : SHARED_MAX_MB) * l->cpus;
+	per_lo = perf ? PERF_MIN_MB : SHARED_MIN_MB;
+	per_hi = perf ? PERF_MAX_MB : SHARED_MAX_MB;
+	/* in 64 bits: 256 MiB times 2^24 + 1 CPUs wrapped around to 256 */
+	lo = (long long)per_lo * l->cpus;
+	hi = (long long)per_hi * l->cpus;
 	if (l->memory_mb < lo)
-		return fail(err, errlen, "memory_mb %d is below %d MiB per %s CPU: use at least %d for %d CPU(s), "
-		            "or fewer CPUs", l->memory_mb, lo / l->cpus, l->cpu_kind, lo, l->cpus);
+		return fail(err, errlen, "memory_mb %d is below %d MiB per %s CPU: use at least %lld for %d CPU(s), "
+		            "or fewer CPUs", l->memory_mb, per_lo, l->cpu_kind, lo, l->cpus);
 	if (l->memory_mb > hi)
-		return fail(err, errlen, "memory_mb %d is above %d MiB per %s CPU: use at most %d for %d CPU(s), "
-		            "or more CPUs", l->memory_mb, hi / l->cpus, l->cpu_kind, hi, l->cpus);
+		return fail(err, errlen, "memory_mb %d is above %d MiB per %s CPU: use at most %lld for %d CPU(s), "
+		            "or more CPUs", l->memory_mb, per_hi, l->cpu_kind, hi, l->cpus);
 	if (l->gpu_kind && (!*l->gpu_kind || l->gpus < 0))
 		return fail(err, errlen, "gpu_kind '%s' with %d GPUs: name a GPU kind and at least 1 GPU, or none",
 		            show(l->gpu_kind, b, sizeof b), l->gpus);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,32 @@ out:
 	return rc;
 }
 
+cJSON *state_parse(const char *text, size_t len)
+{
+	cJSON *doc = NULL;
+
+	/* The length includes the terminator: cJSON wants to see it when asked
+	 * to refuse trailing garbage; a NUL inside the text is garbage too. */
+	if (!memchr(text, 0, len))
+		doc = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
+	if (!cJSON_IsObject(doc) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "pools"))) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+long state_runner_pid(const cJSON *runner)
+{
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(runner, "pid");
+	double d = cJSON_IsNumber(pid) ? pid->valuedouble : 0;
+
+	/* checked as a double: converting one out of range is undefined */
+	if (!(d >= 1 && d <= INT_MAX) || d != (double)(long)d)
+		return 0;
+	return (long)d;
+}
+
 cJSON *state_read(const char *path, char *err, size_t errlen)
 {
 	int lock, fd;
@@ -207,17 +234,10 @@ cJSON *state_read(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	text[st.st_size] = 0;
-	/* The length includes our terminator: cJSON wants to see it when asked
-	 * to refuse trailing garbage; a NUL inside the file is garbage too. */
-	if (!memchr(text, 0, (size_t)st.st_size))
-		doc = cJSON_ParseWithLengthOpts(text, (size_t)st.st_size + 1, NULL, 1);
+	doc = state_parse(text, (size_t)st.st_size);
 	free(text);
-	if (!doc || !cJSON_IsObject(doc) ||
-	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "pools"))) {
-		cJSON_Delete(doc);
-		doc = NULL;
+	if (!doc)
 		snprintf(err, errlen, "state file %s is truncated or corrupt", path);
-	}
 out:
 	if (lock >= 0)
 		close(lock);

@@ -22,6 +22,13 @@ int state_settings_parse(const cJSON *obj, const char *name, struct pool_setting
 /* The whole picture: {"version", "warmer": {...}, "pools": [...]}. */
 cJSON *state_json(const struct pool *pools, int running, long warmer_pid);
 
+/* The journal's text (len bytes, then a NUL at text[len]) checked for its
+ * shape, an object with a "pools" array: NULL when it is not that.  Pure;
+ * state_read() uses it. */
+cJSON *state_parse(const char *text, size_t len);
+/* A journaled runner's "pid": 0 when missing or not a process id. */
+long state_runner_pid(const cJSON *runner);
+
 int state_write(const char *path, const cJSON *doc, char *err, size_t errlen);
 /* NULL with err[0] == 0 when the file does not exist; NULL with a reason when
  * it is unreadable or corrupt. */

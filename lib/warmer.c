@@ -922,7 +922,7 @@ static void recover(void)
 				continue;
 			}
 			if (cJSON_IsString(id) && cJSON_IsNumber(pid)) {
-				backend_find(live.backend)->reap_stray(id->valuestring, (long)pid->valuedouble);
+				backend_find(live.backend)->reap_stray(id->valuestring, state_runner_pid(r));
 				strays++;
 			}
 		}

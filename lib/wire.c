@@ -163,14 +163,20 @@ static int send_chunk(int sock, const unsigned char *p, size_t n, const int *fds
 	}
 }
 
-int wire_send(int sock, struct wbuf *b)
+void wbuf_seal(struct wbuf *b)
 {
-	size_t off = 0;
 	uint32_t len = (uint32_t)(b->len - 4);
 
 	for (int i = 0; i < 4; i++)
 		b->p[i] = (unsigned char)(len >> (8 * i));
 	b->p[5] = (unsigned char)b->nfds;
+}
+
+int wire_send(int sock, struct wbuf *b)
+{
+	size_t off = 0;
+
+	wbuf_seal(b);
 	while (off < b->len) {
 		int w = send_chunk(sock, b->p + off, b->len - off, off ? NULL : b->fds,
 		                   off ? 0 : b->nfds);

@@ -86,6 +86,10 @@ char *rbuf_str(struct rbuf *r);
 /* A malloc'd NULL-terminated vector of at most max strings. */
 char **rbuf_strv(struct rbuf *r, size_t max);
 
+/* Fills in the header (length, number of descriptors): wire_send() does
+ * it; tests and fuzzers that decode a frame without a socket call it. */
+void wbuf_seal(struct wbuf *b);
+
 /* Sends the frame and its descriptors; blocks until all is written.
  * 0 on success, -1 with errno on failure (EPIPE when the peer is gone). */
 int wire_send(int sock, struct wbuf *b);

@@ -113,12 +113,30 @@ static void test_sshd_config_has_the_runner_settings(void **state)
 	agent_conf_free(&c);
 }
 
+/* A key holding a newline or any control character must not break the
+ * one-line message (found by tests/fuzz/fuzz_agent_conf.c). */
+static void test_unknown_key_stays_one_line(void **state)
+{
+	struct agent_conf c;
+	char err[256] = "";
+	(void)state;
+	agent_conf_init(&c, "/");
+	assert_int_equal(agent_conf_parse(&c, "{\"a\\nb\\r\\u0001c\": 1}", err, sizeof err), -1);
+	if (strpbrk(err, "\n\r\001"))
+		print_error("not one line: \"%s\"\n", err);
+	assert_null(strpbrk(err, "\n\r\001"));
+	assert_non_null(strstr(err, "unknown setting \"a?b??c\""));
+	assert_non_null(strstr(err, "known: port"));
+	agent_conf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_paths_under_root),
 		cmocka_unit_test(test_settings_are_read),
 		cmocka_unit_test(test_bad_settings_are_named),
+		cmocka_unit_test(test_unknown_key_stays_one_line),
 		cmocka_unit_test(test_sshd_config_has_the_runner_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -485,6 +485,30 @@ static void test_fly_pool_errors(void **state)
 	refused("{\"pools\": {\"f\": {\"backend\": \"cloud\"}}}", "f", "\"fly\"");
 }
 
+
+/* Numbers beyond any range are refused with the range, never converted
+ * first (float-to-int overflow is undefined; the sanitizer build aborted). */
+static void test_huge_numbers_refused(void **state)
+{
+	(void)state;
+	unsetenv("FLY_APP_NAME");
+	unsetenv("FLY_IMAGE_REF");
+	refused("{\"pools\": {\"big\": {\"max\": 1e400}}}", "big", "max must be a whole number from 1 to 100000");
+	refused("{\"pools\": {\"big\": {\"max\": -1e400}}}", "big", "max must be a whole number from 1 to 100000");
+	refused("{\"pools\": {\"big\": {\"min\": 1e300}}}", "big", "min must be a whole number from 0 to 100000");
+	refused("{\"pools\": {\"big\": {\"max_concurrency\": 9.3e18}}}", "big", "max_concurrency");
+	refused("{\"pools\": {\"big\": {\"slot_timeout\": 1e400}}}", "big", "slot_timeout");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"cpus\": 1e10}}}", "f", "cpus must be a whole number from 1 to");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"memory_mb\": 1e400}}}", "f", "memory_mb must be a whole number from 1 to");
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"port\": -1e300}}}", "f", "port");
+	/* 256 MiB x 16777217 CPUs wrapped around to 256 in an int */
+	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
+	        "\"cpus\": 16777217, \"memory_mb\": 1024}}}", "f", "memory_mb 1024 is below");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_errors_one_line_for_names_with_newlines),
 		cmocka_unit_test(test_fly_pool_settings_and_defaults_from_env),
 		cmocka_unit_test(test_fly_pool_errors),
+		cmocka_unit_test(test_huge_numbers_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

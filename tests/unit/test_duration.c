@@ -175,6 +175,29 @@ static void test_format_parse_round_trip(void **state)
 	}
 }
 
+
+/* Tenths of a second print as "12.3s": they must read back exactly, however
+ * large (found by tests/fuzz/fuzz_duration.c). */
+static void test_round_trip_large_tenths(void **state)
+{
+	static const int64_t values[] = { 33333300, 123456700, 999999900, 2591999900LL };
+	(void)state;
+	assert_int_equal(parse_ok("33333.3s"), 33333300);
+	assert_int_equal(parse_ok("2591999.9"), 2591999900LL);
+	assert_int_equal(parse_ok("0.000000000000000001s"), 1);
+	assert_int_equal(parse_ok("1.000000000000000000000000001ms"), 2);
+	assert_int_equal(parse_ok("719.99999999999999999h"), 30LL * 24 * 3600 * 1000);
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		char buf[64];
+		int64_t back = -1;
+		duration_format(values[i], buf, sizeof buf);
+		assert_int_equal(duration_parse(buf, &back), 0);
+		if (back != values[i])
+			print_error("%lld -> \"%s\" -> %lld\n", (long long)values[i], buf, (long long)back);
+		assert_int_equal(back, values[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_truncates_safely),
 		cmocka_unit_test(test_format_parse_round_trip),
+		cmocka_unit_test(test_round_trip_large_tenths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -484,6 +484,24 @@ static void test_error_bodies(void **state)
 	free(t);
 }
 
+
+/* The per-CPU bounds times many CPUs overflowed an int and wrapped into
+ * range: 256 x 16777217 is 2^32 + 256. */
+static void test_validation_many_cpus(void **state)
+{
+	struct fly_launch l = typical();
+	(void)state;
+	l.cpu_kind = "shared", l.cpus = 16777217, l.memory_mb = 1024;
+	refused(l, "memory_mb 1024 is below 256 MiB per shared CPU", "at least 4294967552");
+	l.cpu_kind = "performance", l.cpus = 2097153, l.memory_mb = 2048;
+	refused(l, "memory_mb 2048 is below 2048 MiB per performance CPU", "fewer CPUs");
+	l.cpus = 2147483647, l.memory_mb = 2147483392;
+	refused(l, "below", "fewer CPUs");
+	/* rounding up to a multiple of 256 went past an int */
+	l = typical(), l.memory_mb = 2147483647;
+	refused(l, "memory_mb 2147483647 is not a positive multiple of 256", "use 2147483648");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_validation),
 		cmocka_unit_test(test_validation_accepts_bounds),
+		cmocka_unit_test(test_validation_many_cpus),
 		cmocka_unit_test(test_parse_machine),
 		cmocka_unit_test(test_parse_sparse_machine),
 		cmocka_unit_test(test_parse_not_a_machine),

@@ -344,6 +344,47 @@ static void test_state_json_reads_back(void **state)
 	cJSON_Delete(doc);
 }
 
+/* A journaled pid out of range reads as none: converting it was undefined
+ * (a corrupt journal aborted the sanitizer build), and 0 or -1 would reach
+ * kill(2) as a process group. */
+static void test_runner_pid_out_of_range(void **state)
+{
+	static const char *const bad[] = { "1e400", "-1e400", "1e19", "2147483648", "0", "-1", "1.5",
+	                                   "\"42\"", "null" };
+	char text[64];
+	cJSON *r;
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "{\"id\": \"r1\", \"pid\": %s}", bad[i]);
+		r = cJSON_Parse(text);
+		assert_non_null(r);
+		if (state_runner_pid(r) != 0)
+			print_error("pid %s read as %ld\n", bad[i], state_runner_pid(r));
+		assert_int_equal(state_runner_pid(r), 0);
+		cJSON_Delete(r);
+	}
+	r = cJSON_Parse("{\"id\": \"r1\", \"pid\": 4242}");
+	assert_int_equal(state_runner_pid(r), 4242);
+	cJSON_Delete(r);
+	assert_int_equal(state_runner_pid(NULL), 0);
+}
+
+/* The journal's text without a file: the shape is checked, and a NUL
+ * inside is garbage. */
+static void test_parse_text(void **state)
+{
+	static const char ok[] = "{\"pools\": []}", nul[] = "{\"pools\": []}\0x";
+	cJSON *doc;
+	(void)state;
+	doc = state_parse(ok, sizeof ok - 1);
+	assert_non_null(doc);
+	cJSON_Delete(doc);
+	assert_null(state_parse(nul, sizeof nul - 1));
+	assert_null(state_parse("{\"pools\": {}}", 13));
+	assert_null(state_parse("[]", 2));
+	assert_null(state_parse("", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +399,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_directory_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_into_missing_dir_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_json_reads_back, setup, teardown),
+		cmocka_unit_test(test_runner_pid_out_of_range),
+		cmocka_unit_test(test_parse_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -651,6 +651,39 @@ static void test_conn_free_closes_undelivered_fds(void **state)
 	close(sv[1]);
 }
 
+/* A sealed frame decodes without a socket, as the fuzzer feeds it. */
+static void test_sealed_frame_decodes_without_socket(void **state)
+{
+	struct wbuf w;
+	struct wire_conn c;
+	struct rbuf r;
+	uint8_t type = 0;
+	int fds[WIRE_MAX_FDS], nfds = -1;
+	char *s;
+	(void)state;
+	wbuf_init(&w, W_OUT);
+	wbuf_u32(&w, 7);
+	wbuf_str(&w, "hello");
+	wbuf_seal(&w);
+	assert_int_equal(w.p[0] | w.p[1] << 8 | w.p[2] << 16 | w.p[3] << 24, (int)w.len - 4);
+	assert_int_equal(w.p[5], 0);
+	wire_conn_init(&c, -1);
+	c.buf = xmalloc(w.len);
+	c.cap = c.len = w.len;
+	memcpy(c.buf, w.p, w.len);
+	assert_int_equal(wire_conn_next(&c, &type, &r, fds, &nfds), 1);
+	assert_int_equal(type, W_OUT);
+	assert_int_equal(nfds, 0);
+	assert_int_equal(rbuf_u32(&r), 7);
+	s = rbuf_str(&r);
+	assert_string_equal(s, "hello");
+	assert_false(r.bad);
+	assert_int_equal(r.off, r.len);
+	free(s);
+	wire_conn_free(&c);
+	wbuf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_streams),
 		cmocka_unit_test(test_incomplete_header_waits),
 		cmocka_unit_test(test_conn_free_closes_undelivered_fds),
+		cmocka_unit_test(test_sealed_frame_decodes_without_socket),
 	};
 	signal(SIGPIPE, SIG_DFL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
