@@ -140,3 +140,5 @@ uninstall:
 
 clean:
 	rm -rf build flame flame-ssh-link
+
+include examples/fly/image.mk
