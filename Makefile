@@ -12,17 +12,25 @@ PKG_CONFIG ?= pkg-config
 # The CLI links only what it uses: libcurl and libssh2 cost ~7 ms and ~6 MiB of
 # start-up per process (bench/README.md), so they are found here but linked only
 # by the backends that need them.
-CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
-CJSON_LIBS   := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
-SSH2_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libssh2 2>/dev/null)
-SSH2_LIBS    := $(shell $(PKG_CONFIG) --libs libssh2 2>/dev/null)
-CURL_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
-CURL_LIBS    := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+#
+# Each flag is found when a recipe first uses it, not when make starts: in
+# `make deps all` pkg-config and the -dev packages are installed by `deps`, after
+# make has read this file. $(call lazy,VAR,COMMAND) defines VAR that way.
+define lazy
+$1 = $$(eval $1 := $$$$(shell $2))$$($1)
+endef
+$(eval $(call lazy,CJSON_CFLAGS,$(PKG_CONFIG) --cflags libcjson 2>/dev/null))
+$(eval $(call lazy,CJSON_LIBS,$(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson))
+$(eval $(call lazy,SSH2_CFLAGS,$(PKG_CONFIG) --cflags libssh2 2>/dev/null))
+$(eval $(call lazy,SSH2_LIBS,$(PKG_CONFIG) --libs libssh2 2>/dev/null))
+$(eval $(call lazy,CURL_CFLAGS,$(PKG_CONFIG) --cflags libcurl 2>/dev/null))
+$(eval $(call lazy,CURL_LIBS,$(PKG_CONFIG) --libs libcurl 2>/dev/null))
+$(eval $(call lazy,CRYPTO_LIBS,$(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ibackends $(CJSON_CFLAGS)
-LDLIBS   := $(CJSON_LIBS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ibackends $(CJSON_CFLAGS)
+LDLIBS   = $(CJSON_LIBS)
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -42,7 +50,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 SAN_CC   ?= clang
 
 SSH_OBJ  := $(SSH_LIB_SRC:%.c=build/obj/%.o)
-SSH_LIBS := $(SSH2_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto) -lpthread
+SSH_LIBS = $(SSH2_LIBS) $(CRYPTO_LIBS) -lpthread
 TOOLS    := build/tools/ssh-probe build/tools/fly-probe build/san/tools/fly-probe
 LINK_SRC := cmd/ssh_link/main.c
 
@@ -50,11 +58,18 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
 
-DEPS := build-essential clang pkg-config libcjson-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev \
-        libcmocka-dev openssh-server openssh-client parallel hyperfine mandoc procps \
-        bash-completion coreutils time python3 curl jq
+# Everything `make deps` installs, by what needs it. openssh-server is there for
+# its sshd binary (the tests start private ones); on a machine with systemd its
+# package also enables and starts the system's ssh service (README, Quick start).
+DEPS_BUILD := make build-essential pkg-config libcjson-dev libssh2-1-dev libssl-dev libcurl4-openssl-dev
+# clang's sanitizer and libFuzzer runtimes are only a Recommends of clang
+DEPS_TEST  := clang libclang-rt-14-dev libcmocka-dev openssh-server openssh-client python3 curl procps \
+              bash-completion coreutils
+DEPS_DOCS  := mandoc man-db
+DEPS_BENCH := parallel hyperfine time jq
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_BENCH)
 
-.PHONY: all deps check unit integration san bench install uninstall clean lint-man
+.PHONY: all deps check san bench install uninstall clean lint-man
 
 all: flame flame-ssh-link
 
@@ -83,7 +98,7 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ)
 LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(FLY_HTTP_SRC:%.c=build/obj/%.o) \
             $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o \
                                        fly_machine.o fly_pace.o duration.o)
-LINK_LIBS := $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
+LINK_LIBS = $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
 flame-ssh-link: $(LINK_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(LINK_LIBS)
 
@@ -124,7 +139,7 @@ bench: flame
 lint-man:
 	mandoc -T lint -W warning man/flame.1
 
-install: flame flame-ssh-link flame-ssh-link
+install: flame flame-ssh-link
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 flame $(DESTDIR)$(BINDIR)/flame
