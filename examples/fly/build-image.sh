@@ -119,11 +119,28 @@ rootfs() {
 	echo "$mnt"
 }
 
+# Only the images of this build are kept (and the named ones): the layers of
+# an older build's sources and of their build (1.6 GB with vfs) would pile up
+# with every change.
+prune() {
+	local keep id name k
+	keep=$(sed -n 's/^--> \(Using cache \)\{0,1\}\([0-9a-f]\{11,\}\)$/\2/p' "$cache/build.log")
+	bah images -a --no-trunc --format '{{.ID}} {{.Name}}' | while read -r id name; do
+		id=${id#sha256:}
+		[ "$name" = "<none>" ] || continue
+		for k in $keep; do
+			case $id in "$k"*) continue 2 ;; esac
+		done
+		bah rmi "$id" >/dev/null 2>&1 || true   # one a container still uses stays
+	done
+}
+
 [ -s "$base" ] || make_base
 import_base
 say "building examples/fly/Dockerfile as $tag"
-bah bud --isolation chroot --network host --layers --pull=never \
+bah bud --isolation chroot --network host --layers --force-rm --pull=never \
 	--ignorefile "$src/examples/fly/Dockerfile.dockerignore" \
 	-f "$src/examples/fly/Dockerfile" -t "$tag" "$src" >"$cache/build.log" 2>&1 ||
 	{ tail -n 20 "$cache/build.log" >&2; die "buildah bud failed (log: $cache/build.log)"; }
 rootfs
+prune
