@@ -49,7 +49,11 @@ test_expect_success 'the machine runs chrooted in its own mount namespace, from 
 	readlink /proc/$pid/ns/mnt >"$TEST_ROOT/machine.ns"
 	not equals "$(readlink /proc/self/ns/mnt)" "$(cat "$TEST_ROOT/machine.ns")"
 	equals "/usr/local/bin/flame agent" "$(tr "\0" " " </proc/$pid/cmdline | sed "s/ $//")"
-	# the process runs the image'"'"'s binary, not the host'"'"'s
+	# its root is its own overlay of the image, and its binary the image'"'"'s
+	case $(readlink /proc/$pid/root) in
+	"$TEST_ROOT"/fake/machines/*/mnt) ;;
+	*) echo "root: $(readlink /proc/$pid/root)" >&9; false ;;
+	esac
 	cmp /proc/$pid/exe "$ROOTFS/usr/local/bin/flame"
 	# its mounts are not seen here
 	not grep -q "$TEST_ROOT/fake" /proc/self/mountinfo
