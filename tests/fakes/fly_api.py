@@ -1445,6 +1445,8 @@ def main(argv=None):
     rootfs = os.path.abspath(args.rootfs) if args.rootfs else None
     if rootfs and not os.path.isdir(rootfs):
         ap.error("--rootfs %s: not a directory" % rootfs)
+    if rootfs and os.geteuid() != 0:
+        ap.error("--rootfs: image mode mounts and chroots, so it needs root")
 
     state = os.path.abspath(args.state)
     os.makedirs(state, exist_ok=True)
