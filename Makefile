@@ -69,9 +69,11 @@ DEPS_DOCS  := mandoc man-db
 # make lint
 DEPS_LINT  := cppcheck clang-format shellcheck
 DEPS_BENCH := parallel hyperfine time jq
-DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_LINT) $(DEPS_BENCH)
+# make image (examples/fly/image.mk)
+DEPS_IMAGE := buildah debootstrap
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_LINT) $(DEPS_BENCH) $(DEPS_IMAGE)
 
-.PHONY: all deps check san bench install uninstall clean
+.PHONY: all deps deps-build check san bench install uninstall clean
 
 all: flame flame-ssh-link
 
@@ -127,10 +129,17 @@ build/san/tools/fly-probe: tests/tools/fly_probe.c $(SAN_FLY_PROBE_OBJ)
 
 san: build/san/flame build/san/flame-ssh-link
 
-# Idempotent: installs every Debian package the build, tests and benchmarks need.
+# Idempotent: $(call apt_install,PACKAGES) installs those not installed yet.
+apt_install = @if dpkg -s $(1) >/dev/null 2>&1; then echo "$@: all installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1); fi
+
+# every Debian package that the build, tests, docs, lint, benchmarks and image need
 deps:
-	@if dpkg -s $(DEPS) >/dev/null 2>&1; then echo "deps: all installed"; else \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS); fi
+	$(call apt_install,$(DEPS))
+
+# only what building flame needs (the Fly image's build stage uses this)
+deps-build:
+	$(call apt_install,$(DEPS_BUILD))
 
 check: flame flame-ssh-link build/san/flame build/san/flame-ssh-link $(UNIT_BIN) $(TOOLS)
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
@@ -157,3 +166,4 @@ clean:
 
 include tests/lint/lint.mk
 include tests/fuzz/fuzz.mk
+include examples/fly/image.mk

@@ -2,12 +2,15 @@
 """A local fake of the Fly Machines API, for flame's tests and benchmarks.
 
     python3 tests/fakes/fly_api.py --state DIR [--port 0] [--token TOKEN] [--app NAME]...
+                                   [--rootfs DIR]
 
 It enforces /work/shared/docs/fly-machines-api.md §7 (the "must match" checklist)
 and boots every machine as a local process: its config.init command, run in a new
 session as a child of this server, with its files written under
-DIR/machines/<id>/root and the environment Fly would give it.  See
-tests/fakes/README.md for the switches and for where it knowingly differs from Fly.
+DIR/machines/<id>/root and the environment Fly would give it.  In image mode
+(--rootfs) each machine runs instead in its own mount namespace, chrooted into its
+own overlay of that image root file system.  See tests/fakes/README.md for the
+switches and for where it knowingly differs from Fly.
 
 Python 3 standard library only.
 """
@@ -21,6 +24,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,6 +52,25 @@ DESTROYABLE = ("stopped", "suspended", "failed", "created")
 # Per-CPU memory bounds in MB, by cpu_kind (fly-go constants, §2.13).
 MEMORY_BOUNDS = {"shared": (256, 2048), "performance": (2048, 8192)}
 MAX_CPUS = {"shared": 8, "performance": 16}
+# The environment a Debian image gives its processes (image mode).
+IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Image mode: run "$@" chrooted into an overlay of the image ($1) whose writable
+# layer is the machine's root ($2/root), with /proc, /sys, /dev, a tmpfs /tmp and
+# /run.  Run by `unshare --mount --propagation private`, so these mounts are the
+# machine's alone and go away with its last process.
+IMAGE_BOOT = r"""set -e
+lower=$1 dir=$2
+shift 2
+new=$dir/mnt
+mkdir -p "$new" "$dir/work"
+mount -t overlay overlay -o "lowerdir=$lower,upperdir=$dir/root,workdir=$dir/work" "$new"
+mount -t proc proc "$new/proc"
+mount -t sysfs sysfs "$new/sys"
+mount --rbind /dev "$new/dev"
+mount -t tmpfs -o mode=1777 tmpfs "$new/tmp"
+mount -t tmpfs -o mode=0755 tmpfs "$new/run"
+exec chroot "$new" "$@"
+"""
 
 
 # ------------------------------------------------------------------ small helpers
@@ -654,8 +677,9 @@ class Fleet:
     """Every machine, its state machine (§3) and its processes.  One lock (a
     Condition) guards all machine state; waiters sleep on it."""
 
-    def __init__(self, state_dir, rec, settings):
+    def __init__(self, state_dir, rec, settings, rootfs=None):
         self.state_dir = state_dir
+        self.rootfs = rootfs        # image mode: the image's root file system
         self.rec = rec
         self.settings = settings
         self.cond = threading.Condition(threading.RLock())
@@ -715,8 +739,11 @@ class Fleet:
 
     def _spawn(self, m):
         """starting -> started: write the files, run the command (or fail the boot)."""
+        if self.rootfs:                 # each boot starts from the image, as on Fly
+            for d in (m.root, os.path.join(m.dir, "work")):
+                shutil.rmtree(d, ignore_errors=True)
         os.makedirs(m.root, exist_ok=True)
-        argv = self._argv(m.config)
+        argv = self._argv(m.config, self.rootfs)
         with open(os.path.join(m.dir, "console.log"), "ab") as log:
             try:
                 if not argv:
@@ -724,8 +751,8 @@ class Fleet:
                                   "(the fake has no image to take a command from)")
                 self._write_files(m)
                 m.proc = subprocess.Popen(
-                    argv, cwd=m.root, env=self._env(m), stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+                    self._wrap(m, argv), cwd=m.root, env=self._env(m), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
             except OSError as e:
                 log.write(("fake: boot failed: %s\n" % e).encode())
                 return self._boot_failed(m, str(e))
@@ -742,14 +769,21 @@ class Fleet:
             self._on_exit(m, self.unclaimed.pop(m.proc.pid))
 
     @staticmethod
-    def _argv(cfg):
+    def _argv(cfg, image_mode):
         init = cfg.get("init") or {}
         argv = list(init.get("exec") or []) or \
             list(init.get("entrypoint") or []) + list(init.get("cmd") or [])
         flame = os.environ.get("FAKE_FLY_FLAME")
-        if argv and flame and os.path.basename(argv[0]) == "flame":
+        if argv and flame and not image_mode and os.path.basename(argv[0]) == "flame":
             argv[0] = flame
         return argv
+
+    def _wrap(self, m, argv):
+        """The command as spawned: in image mode, inside the machine's own root."""
+        if not self.rootfs:
+            return argv
+        return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+                IMAGE_BOOT, "fake-boot", self.rootfs, m.dir] + argv
 
     @staticmethod
     def _write_files(m):
@@ -763,16 +797,20 @@ class Fleet:
             os.chmod(path, f.get("mode") or 0o644)
 
     def _env(self, m):
-        env = {k: v for k, v in os.environ.items()
-               if k in ("PATH", "HOME", "LANG", "TMPDIR") or k.startswith("XDG_")
-               or k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")}
+        if self.rootfs:                 # the image's environment, not this host's
+            env = {"PATH": IMAGE_PATH}
+        else:
+            env = {k: v for k, v in os.environ.items()
+                   if k in ("PATH", "HOME", "LANG", "TMPDIR") or k.startswith("XDG_")
+                   or k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")}
         env.update(m.config.get("env") or {})
         env.setdefault("PRIMARY_REGION", m.region)
         env.update(FLY_APP_NAME=m.app, FLY_MACHINE_ID=m.id, FLY_ALLOC_ID=m.id,
                    FLY_REGION=m.region, FLY_IMAGE_REF=m.config["image"],
                    FLY_MACHINE_VERSION=m.instance_id, FLY_PRIVATE_IP=m.private_ip,
-                   FLY_PUBLIC_IP="", FLY_VM_MEMORY_MB=str(m.config["guest"]["memory_mb"]),
-                   FLAME_AGENT_ROOT=m.root)
+                   FLY_PUBLIC_IP="", FLY_VM_MEMORY_MB=str(m.config["guest"]["memory_mb"]))
+        if not self.rootfs:             # in image mode the machine's root is /
+            env["FLAME_AGENT_ROOT"] = m.root
         group = m.metadata.get("fly_process_group")
         if group:
             env["FLY_PROCESS_GROUP"] = group
@@ -1400,7 +1438,15 @@ def main(argv=None):
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: pick one)")
     ap.add_argument("--token", default=None, help="the accepted API token (default $FAKE_FLY_TOKEN)")
     ap.add_argument("--app", action="append", default=[], help="an app name to serve (repeatable)")
+    ap.add_argument("--rootfs", default=os.environ.get("FAKE_FLY_ROOTFS") or None,
+                    help="image mode: boot machines in this root file system "
+                         "(default $FAKE_FLY_ROOTFS)")
     args = ap.parse_args(argv)
+    rootfs = os.path.abspath(args.rootfs) if args.rootfs else None
+    if rootfs and not os.path.isdir(rootfs):
+        ap.error("--rootfs %s: not a directory" % rootfs)
+    if rootfs and os.geteuid() != 0:
+        ap.error("--rootfs: image mode mounts and chroots, so it needs root")
 
     state = os.path.abspath(args.state)
     os.makedirs(state, exist_ok=True)
@@ -1413,7 +1459,7 @@ def main(argv=None):
     set_child_subreaper()
     rec = Recorder(state)
     settings = Settings()
-    fleet = Fleet(state, rec, settings)
+    fleet = Fleet(state, rec, settings, rootfs)
     Handler.api = Api(fleet, settings, {DEFAULT_APP, *args.app}, token, rec)
 
     server = Server(("127.0.0.1", args.port), Handler)
@@ -1429,8 +1475,9 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
     write_atomic(os.path.join(state, "pid"), "%d\n" % os.getpid())
     write_atomic(os.path.join(state, "port"), "%d\n" % port)
-    rec.log("listening on 127.0.0.1:%d (pid %d, apps %s, token %s)", port, os.getpid(),
-            ",".join(sorted(Handler.api.apps)), "set" if token else "any")
+    rec.log("listening on 127.0.0.1:%d (pid %d, apps %s, token %s%s)", port, os.getpid(),
+            ",".join(sorted(Handler.api.apps)), "set" if token else "any",
+            ", image " + rootfs if rootfs else "")
     server.serve_forever(poll_interval=0.2)
     fleet.shutdown()
     server.server_close()
