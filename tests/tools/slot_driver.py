@@ -93,6 +93,8 @@ def main():
 
     def send(data):
         with lock:
+            if link.closed:  # the job is over: the stdin pump may still be at it
+                return
             link.write(data)
             link.flush()
 
@@ -133,7 +135,8 @@ def main():
             _, status, flags = struct.unpack_from("<Iqq", p)
             code = exit_code(status, flags)
             break
-    link.close()
+    with lock:
+        link.close()
     sout.stdin.close()
     sin.wait()
     sout.wait()
