@@ -251,6 +251,7 @@ int cmd_agent_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	agent_conf_init(&c, root && root[0] ? root : "/");
+	c.runtime_dir = getenv("XDG_RUNTIME_DIR");
 	rc = serve(&c);
 	agent_conf_free(&c);
 	return rc;

@@ -12,12 +12,14 @@
  * as frames after it exited, the exit status in an explicit W_JOB_DONE
  * (libssh2 1.10 cannot tell a missing exit status from 0).  When its stdin
  * closes (the warmer or the connection went away) the running job's group
- * is killed. */
+ * is killed; when `slot in` itself dies, `slot out` kills it, and so does
+ * the keeper `slot in` leaves behind (lib/slot_keeper.h) should both die. */
 #include "agent_beat.h"
 #include "cmds.h"
 #include "files.h"
 #include "job.h"
 #include "paths.h"
+#include "slot_keeper.h"
 #include "util.h"
 #include "wire.h"
 
@@ -70,26 +72,29 @@ static char *socket_path(const char *token, char *err, size_t errlen)
 	return p;
 }
 
-/* `slot out` stays while the channel is open, and keeps watch on `slot in`:
- * if that dies (killed, crashed), it kills the job `slot in` last said was
- * running and leaves, which closes the channel and tells the warmer. */
+/* `slot out` keeps watch on `slot in` until it is gone: if it dies (killed,
+ * crashed), `slot out` kills the job `slot in` last said was running and
+ * leaves, which closes the channel and tells the warmer.  The end of its own
+ * input is not the end of the watch: `slot in` sees it too and ends its job
+ * (and says so) unless it is dead already, which is when the watch matters. */
 static int watch_partner(int sock)
 {
 	struct wire_conn c;
 	pid_t pgid = 0;
 	char b[256];
+	int in = 0;
 
 	wire_conn_init(&c, sock);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
 		uint8_t type;
 		struct rbuf r = { 0 };
 		int fds[WIRE_MAX_FDS], nfds, rc;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (p[0].revents && read(0, b, sizeof b) <= 0)
-			break; /* the warmer's side closed the channel: `slot in` sees it too */
+		if (in >= 0 && p[0].revents && read(0, b, sizeof b) <= 0)
+			in = -1; /* the warmer's side closed the channel */
 		if (!p[1].revents)
 			continue;
 		rc = wire_conn_fill(&c);
@@ -375,7 +380,7 @@ static int parse_job(struct rbuf *r, struct job_spec *s)
 
 struct slot {
 	struct wire_conn in;
-	int out, partner;
+	int out, partner, keeper;
 	int gone;                /* the link went away while files came in or went out */
 	int get_stop;            /* the caller gave up while --get files went out (2: said so) */
 	int64_t last_sent;
@@ -449,6 +454,7 @@ static int receive_puts(struct slot *sl, struct job_spec *spec, const char *scra
 static void tell_partner(struct slot *sl, pid_t pgid)
 {
 	struct wbuf w;
+	slot_keeper_tell(sl->keeper, pgid ? sl->job.id : 0, pgid);
 	agent_beat_job(pgid);
 	wbuf_init(&w, W_JOB_PGID);
 	wbuf_i64(&w, pgid);
@@ -473,15 +479,20 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 		env = job_environment(spec.env, sl->pool, sl->runner, spec.id);
 		strv_free(spec.env);
 		spec.env = env;
+		/* before its directory is made: the keeper removes it if we die */
+		slot_keeper_tell(sl->keeper, spec.id, 0);
 		if (spec.nput > 0) {
 			char *scratch = xasprintf("%s/job-%u", sl->root, spec.id);
 			int rc = receive_puts(sl, &spec, scratch);
+			if (rc == -2) /* the link went away while files came in */
+				job_collect(scratch, NULL, -1, -1);
 			free(scratch);
 			if (rc < 0) {
 				if (rc == -1)
 					send_done(sl->out, spec.id, 0, JOB_SETUP_FAILED);
 				else
 					sl->gone = 1;
+				slot_keeper_tell(sl->keeper, 0, 0);
 				job_spec_free(&spec);
 				return;
 			}
@@ -489,6 +500,7 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 		}
 		sl->busy = start(j, &spec, sl->root, sl->out) == 0;
 		if (!sl->busy) {
+			slot_keeper_tell(sl->keeper, 0, 0);
 			free_job(j);
 		} else {
 			tell_partner(sl, j->pid);
@@ -732,7 +744,7 @@ static int slot_in(const char *token)
 	int rc;
 
 	memset(&sl, 0, sizeof sl);
-	sl.partner = -1;
+	sl.partner = sl.keeper = -1;
 	sl.job.pidfd = sl.job.in_fd = sl.job.out_fd = sl.job.err_fd = -1;
 	sl.root = getenv("FLAME_SLOT_ROOT");
 	/* set by the warmer's side on the command line it runs */
@@ -762,6 +774,9 @@ static int slot_in(const char *token)
 		}
 		sl.root = scratch;
 	}
+	/* from here on, this is the keeper's child; without one (no fork), a
+	 * slot killed with its partner would leave its job running */
+	slot_keeper_start(token, sl.root, scratch != NULL, &sl.keeper);
 	wire_conn_init(&sl.in, 0);
 	wbuf_init(&w, W_READY);
 	wbuf_i64(&w, getpid());
@@ -782,6 +797,8 @@ static int slot_in(const char *token)
 	close(sl.out);
 	if (sl.partner >= 0)
 		close(sl.partner);
+	if (sl.keeper >= 0)
+		close(sl.keeper);
 	if (scratch)
 		rmdir(scratch); /* the runner's directory, once its last slot is gone */
 	free(scratch);
@@ -794,6 +811,8 @@ int cmd_agent_slot(int argc, char **argv)
 		return slot_in(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "out"))
 		return slot_out(argv[2]);
+	if (argc == 7 && !strcmp(argv[1], "keep"))
+		return slot_keeper_main(argc - 1, argv + 1);
 	msg("agent slot: usage: flame agent slot in|out TOKEN (started by the warmer over SSH)");
 	return EXIT_USAGE;
 }

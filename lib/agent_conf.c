@@ -114,11 +114,19 @@ int agent_conf_parse(struct agent_conf *c, const char *text, char *err, size_t e
 	return rc;
 }
 
+/* " NAME=VALUE" for SetEnv, or "" when value is unset or not a plain
+ * absolute path (sshd would split it). */
+static char *session_var(const char *name, const char *value)
+{
+	if (!value || value[0] != '/' || strpbrk(value, " \t\n\"'"))
+		return xstrdup("");
+	return xasprintf(" %s=%s", name, value);
+}
+
 char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, const char *tmpdir)
 {
 	char *listen = c->listen[0] ? xasprintf("ListenAddress %s\n", c->listen) : xstrdup("");
-	char *tmp = tmpdir && tmpdir[0] == '/' && !strpbrk(tmpdir, " \t\n\"") ? xasprintf(" TMPDIR=%s", tmpdir)
-	                                                                   : xstrdup("");
+	char *tmp = session_var("TMPDIR", tmpdir), *run = session_var("XDG_RUNTIME_DIR", c->runtime_dir);
 	/* MaxSessions: two channels per job slot plus room for a second link
 	 * while a warmer restarts; no ChannelTimeout (idle slots are normal) */
 	char *text = xasprintf(
@@ -146,10 +154,11 @@ char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, c
 		"PrintLastLog no\n"
 		"UseDNS no\n"
 		"LogLevel ERROR\n"
-		"SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s%s\n",
+		"SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s%s%s\n",
 		listen, c->port, c->host_key, c->authorized_keys, c->state, 4 * c->max_concurrency + 4, c->state,
-		c->state, path_env, tmp);
+		c->state, path_env, tmp, run);
 	free(listen);
 	free(tmp);
+	free(run);
 	return text;
 }

@@ -28,6 +28,7 @@ struct agent_conf {
 	long port, max_concurrency;
 	int64_t idle_ms, failsafe_ms, grace_ms;
 	char *root, *settings, *host_key, *authorized_keys, *state;
+	const char *runtime_dir; /* the sessions' XDG_RUNTIME_DIR (slot sockets); NULL: none */
 };
 
 /* Defaults, and the paths under root. */
@@ -36,7 +37,8 @@ void agent_conf_init(struct agent_conf *c, const char *root);
 int agent_conf_parse(struct agent_conf *c, const char *text, char *err, size_t errlen);
 /* The sshd_config text (malloc'd).  path_env is the PATH sessions get
  * (flame's own directory first, so `flame` is this agent's binary); tmpdir,
- * if not NULL, their TMPDIR (where job scratch directories go). */
+ * if not NULL, their TMPDIR (where job scratch directories go), and
+ * c->runtime_dir their XDG_RUNTIME_DIR (where the slots meet). */
 char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, const char *tmpdir);
 void agent_conf_free(struct agent_conf *c);
 

@@ -43,7 +43,8 @@
 # first.  Nothing reads or writes /etc/ssh (ssh runs with -F /dev/null, sshd with
 # -f CONFIG); only /run/sshd (sshd's compiled-in privilege separation directory) is
 # created if missing.  The remote user is root, its $HOME an empty directory (so bash sources no
-# ~/.bashrc), PATH is sshd's default.
+# ~/.bashrc), its TMPDIR and XDG_RUNTIME_DIR this file's own (tests/sshd-config.sh), PATH is
+# sshd's default.
 #
 # Extra ssh client options: set the array SSH_EXTRA_OPTS (e.g. (-o ConnectTimeout=2));
 # they come first, so they override the defaults (ssh keeps the first value given).

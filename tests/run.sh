@@ -19,6 +19,11 @@
 #   -j N          run up to N test files at a time (default 1; at most 2 is sane)
 #   -v            print the whole output of every test file, not just failures
 #
+# Everything the tests make lives under one temporary directory (TMPDIR for them
+# all); at the end, a process still running with that directory in its command
+# line, working directory or environment was left behind by a test: it is listed,
+# killed, and counted as 1 failure.
+#
 # The last line printed is always "N passed, M failed"; the exit status is 0 iff M is 0.
 
 set -u
@@ -43,7 +48,11 @@ case $jobs in '' | *[!0-9]* | 0) echo "run.sh: -j needs a number >= 1" >&2; exit
 
 here=$(cd "$(dirname "$0")" && pwd)
 outdir=$(mktemp -d "${TMPDIR:-/tmp}/flame-run.XXXXXX") || exit 2
+outdir=$(cd "$outdir" && pwd -P) || exit 2
 trap 'rm -rf "$outdir"' EXIT
+# the test files' roots (tests/lib.sh) and anything else they make go here
+mkdir "$outdir/tmp" || exit 2
+export TMPDIR="$outdir/tmp"
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -180,6 +189,73 @@ for pass in "${passes[@]}"; do
 		report "${lo%%|*}" "${lo#*|}"
 	done
 done
+
+# ---------------------------------------------------------------- leftovers ----
+# left_behind: "PID CMDLINE" of every process (but this one's ancestors) whose
+# command line, working directory or environment names $TMPDIR, for up to 5 s
+# until there are none (a process may be on its way out).
+left_behind () {
+	python3 - "$TMPDIR" <<-'EOF'
+	import os, sys, time
+	root = os.fsencode(sys.argv[1])
+	def ppid(p):
+	    try:
+	        with open("/proc/%s/stat" % p, "rb") as f:
+	            s = f.read()
+	        return s[s.rindex(b")") + 2:].split()[1].decode()
+	    except Exception:
+	        return None
+	def zombie(p):
+	    try:
+	        with open("/proc/%s/stat" % p, "rb") as f:
+	            s = f.read()
+	        return s[s.rindex(b")") + 2:].split()[0] == b"Z"
+	    except Exception:
+	        return True
+	def names_root(p):
+	    try:
+	        cwd = os.fsencode(os.readlink("/proc/%s/cwd" % p))
+	        if cwd == root or cwd.startswith(root + b"/"):
+	            return True
+	    except Exception:
+	        pass
+	    for what in ("cmdline", "environ"):
+	        try:
+	            with open("/proc/%s/%s" % (p, what), "rb") as f:
+	                if root in f.read():
+	                    return True
+	        except Exception:
+	            pass
+	    return False
+	skip, p = set(), str(os.getpid())
+	while p and p != "0" and p not in skip:
+	    skip.add(p)
+	    p = ppid(p)
+	deadline = time.time() + 5
+	while True:
+	    left = [p for p in os.listdir("/proc") if p.isdigit() and p not in skip
+	            and not zombie(p) and names_root(p)]
+	    if not left or time.time() > deadline:
+	        break
+	    time.sleep(0.1)
+	for p in left:
+	    try:
+	        with open("/proc/%s/cmdline" % p, "rb") as f:
+	            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+	    except Exception:
+	        continue
+	    print(p, cmd[:300])
+	EOF
+}
+
+left=$(left_behind)
+if [ -n "$left" ]; then
+	printf '%s\n' "$left" | sed 's/^/    /'
+	echo "# processes left behind by the tests: $(printf '%s\n' "$left" | wc -l)"
+	failed=$((failed + 1))
+	# shellcheck disable=SC2046
+	kill -KILL $(printf '%s\n' "$left" | cut -d' ' -f1) 2>/dev/null
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -638,7 +638,9 @@ class Machine:
              "image_ref": self.image_ref, "created_at": rfc3339(self.created_at),
              "updated_at": rfc3339(self.updated_at), "cordoned": False}
         if not summary:
-            d.update(config=self.config, events=self.events, checks=[], host_status="ok")
+            # a copy: the answer is written after the lock is let go, while
+            # a boot thread may already add its events
+            d.update(config=self.config, events=list(self.events), checks=[], host_status="ok")
         if with_nonce and self.nonce:
             d["nonce"] = self.nonce
         return d

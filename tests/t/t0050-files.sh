@@ -186,12 +186,9 @@ test_expect_success 'an unreadable or missing --put file is refused (125) before
 	test ! -e "$WORK/ran"
 '
 
-# The runner's TMPDIR: over ssh, that of the private sshd's sessions, which set none.
-if [ "${FLAME_TEST_BACKEND:-local}" = ssh ]; then
-	RUNNER_TMPDIR=/tmp
-else
-	RUNNER_TMPDIR=$TMPDIR
-fi
+# The runner's TMPDIR: this file's own on every backend (over ssh, the private
+# sshd hands it to its sessions: tests/sshd-config.sh).
+RUNNER_TMPDIR=$TMPDIR
 
 test_expect_success 'the job cwd is a private (0700) scratch dir under $TMPDIR/flame-UID/jobs that is gone after the run' '
 	"$FLAME" run --sh "pwd; stat -c %a ." >out

@@ -110,6 +110,15 @@ static void test_sshd_config_has_the_runner_settings(void **state)
 	/* job scratch directories follow the agent's TMPDIR */
 	assert_non_null(strstr(text, "PATH=/usr/bin TMPDIR=/var/tmp/x\n"));
 	free(text);
+	/* and the slots' sockets its XDG_RUNTIME_DIR */
+	c.runtime_dir = "/run/user/7";
+	text = agent_conf_sshd_config(&c, "/usr/bin", "/var/tmp/x");
+	assert_non_null(strstr(text, "PATH=/usr/bin TMPDIR=/var/tmp/x XDG_RUNTIME_DIR=/run/user/7\n"));
+	free(text);
+	c.runtime_dir = "/run/a b";
+	text = agent_conf_sshd_config(&c, "/usr/bin", NULL);
+	assert_non_null(strstr(text, "PATH=/usr/bin\n"));
+	free(text);
 	agent_conf_free(&c);
 }
 
