@@ -107,12 +107,13 @@ static int fly_adopt(struct pool *p, const cJSON *journaled)
 		snprintf(r->info, sizeof r->info, "%s", text);
 	free(text);
 	{
-		char *extra[] = { "--adopt-host-key", (char *)host_key, "--machine", (char *)(machine ? machine : ""),
-		                  NULL };
+		char *extra[] = { "--adopt-host-key", (char *)host_key, "--machine",
+			          (char *)(machine ? machine : ""), NULL };
 		if (spawn_link(r, extra, err, sizeof err) < 0)
 			warmer_on_lost(r, err);
 	}
-	warmer_log("pool '%s': adopting runner %s (machine %s)", p->live.name, r->id, machine ? machine : "?");
+	warmer_log("pool '%s': adopting runner %s (machine %s)", p->live.name, r->id,
+	           machine ? machine : "?");
 	return 0;
 }
 
@@ -144,7 +145,9 @@ static void fly_destroy(struct runner *r)
 	cJSON_Delete(info);
 	runner_proc_destroy(r);
 	if (!released) {
-		char *args[] = { "--fly-destroy", "--fly", r->pool->live.backend_conf, "--launch", r->id, NULL };
+		char *args[] = {
+			"--fly-destroy", "--fly", r->pool->live.backend_conf, "--launch", r->id, NULL
+		};
 		one_shot("destroy a machine", args);
 	}
 }
@@ -152,8 +155,8 @@ static void fly_destroy(struct runner *r)
 static void fly_sweep(struct pool *p)
 {
 	char parent[256];
-	char *args[] = { "--fly-sweep", "--fly", p->live.backend_conf, "--parent", parent, "--state",
-		         (char *)warmer_state_path(), NULL };
+	char *args[] = { "--fly-sweep", "--fly",   p->live.backend_conf,        "--parent",
+		         parent,        "--state", (char *)warmer_state_path(), NULL };
 	parent_id(parent, sizeof parent);
 	one_shot("sweep for stray machines", args);
 }

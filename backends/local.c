@@ -24,8 +24,8 @@ static int local_boot(struct runner *r, char *err, size_t errlen)
 	free(scratch);
 	snprintf(idle, sizeof idle, "%lld", (long long)(r->pool->live.idle_ms + AGENT_FAILSAFE_EXTRA_MS));
 	{
-		char *argv[] = { "flame", "agent", "local", "--fd", "3", "--runner", r->id, "--root", root,
-		                 "--idle-ms", idle, "--pool", r->pool->live.name, NULL };
+		char *argv[] = { "flame",  "agent", "local",     "--fd", "3",      "--runner",         r->id,
+			         "--root", root,    "--idle-ms", idle,   "--pool", r->pool->live.name, NULL };
 		rc = runner_proc_spawn(r, "/proc/self/exe", argv, err, errlen);
 	}
 	free(root);

@@ -71,7 +71,8 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 	keypath = path ? keys_pool_key(r->pool->live.name, &pub, err, errlen) : NULL;
 	if (!keypath)
 		goto out;
-	key = cJSON_IsObject(h) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "host_key")) : NULL;
+	key = cJSON_IsObject(h) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(h, "host_key"))
+	                        : NULL;
 	known = cJSON_GetObjectItemCaseSensitive(conf, "known_hosts");
 	command = cJSON_GetObjectItemCaseSensitive(conf, "command");
 	kh = cJSON_IsString(known) ? xstrdup(known->valuestring) : default_known_hosts();

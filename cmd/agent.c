@@ -32,14 +32,14 @@ enum phase { RUNNING, COLLECTING };
 struct agent_job {
 	uint32_t id;
 	enum phase phase;
-	pid_t pid;              /* the command, then the collector */
+	pid_t pid; /* the command, then the collector */
 	int pidfd;
-	int status;             /* the command's wait status */
+	int status; /* the command's wait status */
 	uint32_t flags;
-	int64_t deadline;       /* timeout, then the KILL after TERM */
+	int64_t deadline; /* timeout, then the KILL after TERM */
 	char *scratch;
 	char **gets;
-	int getdir_fd, err_fd;  /* kept only while there is something to fetch */
+	int getdir_fd, err_fd; /* kept only while there is something to fetch */
 };
 
 struct agent {

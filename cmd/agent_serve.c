@@ -123,7 +123,9 @@ static pid_t start_sshd(const struct agent_conf *c, const char *config, char *er
 {
 	const char *sshd = getenv("FLAME_AGENT_SSHD");
 	char *log = xasprintf("%s/sshd.log", c->state);
-	char *argv[] = { (char *)(sshd ? sshd : "/usr/sbin/sshd"), "-D", "-r", "-f", (char *)config, "-E", log, NULL };
+	char *argv[] = {
+		(char *)(sshd ? sshd : "/usr/sbin/sshd"), "-D", "-r", "-f", (char *)config, "-E", log, NULL
+	};
 	pid_t pid;
 	int rc;
 

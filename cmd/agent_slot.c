@@ -38,21 +38,21 @@
 #include <unistd.h>
 
 #define RENDEZVOUS_MS 15000
-#define STDIN_CAP (8u << 20)   /* read-ahead, so signals get past unread stdin */
+#define STDIN_CAP (8u << 20) /* read-ahead, so signals get past unread stdin */
 #define CHUNK 65536
 #define PING_MS 4000 /* the link gives up after 15 s of silence */
 
 struct slot_job {
 	uint32_t id;
 	pid_t pid;
-	int pidfd, in_fd, out_fd, err_fd;  /* our ends of the job's pipes */
-	int stdin_eof;                     /* W_STDIN_EOF arrived */
-	unsigned char *pending;            /* stdin not yet written to the job */
+	int pidfd, in_fd, out_fd, err_fd; /* our ends of the job's pipes */
+	int stdin_eof;                    /* W_STDIN_EOF arrived */
+	unsigned char *pending;           /* stdin not yet written to the job */
 	size_t plen, pcap;
 	uint32_t flags;
 	int64_t deadline;
 	char *scratch;
-	char **gets;                       /* --get patterns, fetched after the command */
+	char **gets; /* --get patterns, fetched after the command */
 	int exited, status;
 };
 
@@ -61,8 +61,7 @@ static char *socket_path(const char *token, char *err, size_t errlen)
 	char *dir = paths_runtime_dir(err, errlen), *p;
 	if (!dir)
 		return NULL;
-	if (strspn(token, "0123456789abcdef") != strlen(token) || strlen(token) < 16 ||
-	    strlen(token) > 64) {
+	if (strspn(token, "0123456789abcdef") != strlen(token) || strlen(token) < 16 || strlen(token) > 64) {
 		snprintf(err, errlen, "slot token must be 16 to 64 hex digits");
 		free(dir);
 		return NULL;
@@ -381,8 +380,8 @@ static int parse_job(struct rbuf *r, struct job_spec *s)
 struct slot {
 	struct wire_conn in;
 	int out, partner, keeper;
-	int gone;                /* the link went away while files came in or went out */
-	int get_stop;            /* the caller gave up while --get files went out (2: said so) */
+	int gone;     /* the link went away while files came in or went out */
+	int get_stop; /* the caller gave up while --get files went out (2: said so) */
 	int64_t last_sent;
 	const char *root, *runner, *pool;
 	struct slot_job job;
@@ -429,7 +428,8 @@ static int receive_puts(struct slot *sl, struct job_spec *spec, const char *scra
 		}
 		if (type == W_PUT) {
 			uint32_t n = rbuf_u32(&r);
-			if (rc == 0 && (r.bad || n > r.len - r.off || write_all(fds[idx], r.p + r.off, n) < 0))
+			if (rc == 0 &&
+			    (r.bad || n > r.len - r.off || write_all(fds[idx], r.p + r.off, n) < 0))
 				rc = -1;
 		} else {
 			uint32_t mode = rbuf_u32(&r);
@@ -444,7 +444,8 @@ static int receive_puts(struct slot *sl, struct job_spec *spec, const char *scra
 	free(fds);
 	if (rc == -1) {
 		char line[300];
-		int n = snprintf(line, sizeof line, "flame: --put: cannot copy the files into the job's directory\n");
+		int n = snprintf(line, sizeof line,
+		                 "flame: --put: cannot copy the files into the job's directory\n");
 		send_frame(sl->out, W_ERR, spec->id, line, (size_t)n);
 		job_collect(scratch, NULL, -1, -1);
 	}
@@ -611,7 +612,8 @@ static int get_stopped(struct slot *sl, const char *pattern, const char *path)
 {
 	char line[1024];
 	if (sl->get_stop == 1)
-		get_report(sl, line, files_get_io_problem(line, sizeof line, pattern, "read", path, ECANCELED));
+		get_report(sl, line,
+		           files_get_io_problem(line, sizeof line, pattern, "read", path, ECANCELED));
 	sl->get_stop = 2;
 	return 1;
 }

@@ -14,5 +14,4 @@ int cmd_agent_serve(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
-
 #endif

@@ -38,14 +38,14 @@ int cmd_version(int argc, char **argv)
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: flame COMMAND [ARGS]\n\n"
-	       "  run [OPTIONS] [--] CMD [ARG...]   run a command on a runner of a pool\n"
-	       "  pool ls [--json]                  show pools, their limits and runners\n"
-	       "  pool scale NAME [--min N] [--max N] [--max-concurrency N]\n"
-	       "                                    change a live pool's limits\n"
-	       "  pool key NAME                     print the pool's SSH public key (made on first use)\n"
-	       "  warmer status|stop|run            the per-user warmer that owns the pools\n"
-	       "  help, version\n\n"
-	       "'flame run --help' lists run's options; flame(1) has the details.\n");
+	           "  run [OPTIONS] [--] CMD [ARG...]   run a command on a runner of a pool\n"
+	           "  pool ls [--json]                  show pools, their limits and runners\n"
+	           "  pool scale NAME [--min N] [--max N] [--max-concurrency N]\n"
+	           "                                    change a live pool's limits\n"
+	           "  pool key NAME                     print the pool's SSH public key (made on first use)\n"
+	           "  warmer status|stop|run            the per-user warmer that owns the pools\n"
+	           "  help, version\n\n"
+	           "'flame run --help' lists run's options; flame(1) has the details.\n");
 }
 
 int cmd_help(int argc, char **argv)

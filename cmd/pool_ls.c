@@ -114,13 +114,13 @@ static void print_table(const cJSON *doc)
 		printf("warmer: running (pid %.0f)\n", num(w, "pid"));
 	else
 		printf("warmer: not running (pools as last journaled and configured)\n");
-	printf("%-16s %-8s %4s %4s %12s %8s %8s %8s %11s\n", "POOL", "BACKEND", "MIN", "MAX",
-	       "CONCURRENCY", "RUNNERS", "BUSY", "WAITING", "IDLE-AFTER");
+	printf("%-16s %-8s %4s %4s %12s %8s %8s %8s %11s\n", "POOL", "BACKEND", "MIN", "MAX", "CONCURRENCY",
+	       "RUNNERS", "BUSY", "WAITING", "IDLE-AFTER");
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
 		char idle[32];
 		fmt_secs(num(p, "idle_shutdown_after"), idle, sizeof idle);
-		printf("%-16s %-8s %4.0f %4.0f %12.0f %8d %8.0f %8.0f %11s\n", str(p, "name"), str(p, "backend"),
-		       num(p, "min"), num(p, "max"), num(p, "max_concurrency"),
+		printf("%-16s %-8s %4.0f %4.0f %12.0f %8d %8.0f %8.0f %11s\n", str(p, "name"),
+		       str(p, "backend"), num(p, "min"), num(p, "max"), num(p, "max_concurrency"),
 		       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "runners")), num(p, "busy"),
 		       num(p, "waiting"), idle);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
@@ -144,11 +144,11 @@ static void refresh_ages(cJSON *doc)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			double created = num(r, "created_ms"), idle = num(r, "idle_since_ms");
 			if (created > 0)
-				cJSON_ReplaceItemInObjectCaseSensitive(r, "age_seconds",
-				                                       cJSON_CreateNumber((now - created) / 1000));
+				cJSON_ReplaceItemInObjectCaseSensitive(
+					r, "age_seconds", cJSON_CreateNumber((now - created) / 1000));
 			if (idle > 0)
-				cJSON_ReplaceItemInObjectCaseSensitive(r, "idle_seconds",
-				                                       cJSON_CreateNumber((now - idle) / 1000));
+				cJSON_ReplaceItemInObjectCaseSensitive(
+					r, "idle_seconds", cJSON_CreateNumber((now - idle) / 1000));
 		}
 	}
 }

@@ -79,8 +79,8 @@ static int parse_duration_opt(const char *opt, const char *arg, int64_t *out)
 {
 	if (duration_parse(arg, out) < 0 || *out <= 0) {
 		char text[300];
-		snprintf(text, sizeof text, "%s '%.200s' is not a duration above zero such as 30s, 500ms or 5m",
-		         opt, arg);
+		snprintf(text, sizeof text,
+		         "%s '%.200s' is not a duration above zero such as 30s, 500ms or 5m", opt, arg);
 		msg("run: %s", text);
 		return -1;
 	}
@@ -190,7 +190,8 @@ static int open_files(const struct run_opts *o, struct wbuf *w, char **names)
 		for (int k = 0; k < i; k++)
 			if (!strcmp(names[k], names[i])) {
 				close(fd);
-				msg("run: two --put files are both named '%.200s' in the job's directory", names[i]);
+				msg("run: two --put files are both named '%.200s' in the job's directory",
+				    names[i]);
 				return EXIT_USAGE;
 			}
 		wbuf_fd(w, fd);
@@ -278,7 +279,8 @@ static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o)
 		uint32_t job = rbuf_u32(r);
 		int64_t waited = rbuf_i64(r);
 		if (o->verbose)
-			msg("job %u on runner %s (waited %lld ms for a slot)", job, runner, (long long)waited);
+			msg("job %u on runner %s (waited %lld ms for a slot)", job, runner,
+			    (long long)waited);
 		free(runner);
 		return -1;
 	}
@@ -312,7 +314,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 	wire_conn_init(&conn, sock);
 	while (code < 0) {
 		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN },
-		                         { .fd = sigpipe_fds[0], .events = POLLIN } };
+			                 { .fd = sigpipe_fds[0], .events = POLLIN } };
 		unsigned char sig;
 		uint8_t type;
 		struct rbuf r = { 0 };

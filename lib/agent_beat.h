@@ -20,14 +20,14 @@
 #include <sys/types.h>
 
 /* Slot side. */
-void agent_beat_heard(void);          /* at most one touch per second */
-void agent_beat_job(pid_t pgid);      /* pgid > 0: a job started; 0: it ended */
+void agent_beat_heard(void);     /* at most one touch per second */
+void agent_beat_job(pid_t pgid); /* pgid > 0: a job started; 0: it ended */
 
 /* Agent side: the directory's files, read at one moment. */
 struct agent_beat {
-	int busy;               /* slots running a job now */
-	int64_t heard_ms;       /* wall clock of the last heartbeat (0: never) */
-	int64_t last_job_ms;    /* wall clock of the last job's end (0: never) */
+	int busy;            /* slots running a job now */
+	int64_t heard_ms;    /* wall clock of the last heartbeat (0: never) */
+	int64_t last_job_ms; /* wall clock of the last job's end (0: never) */
 };
 
 /* Creates the state directory's entries (the directory must exist). */

@@ -49,7 +49,8 @@ static int set_number(const cJSON *v, long min, long max, long *out, char *err, 
 		*out = (long)v->valuedouble;
 		return 0;
 	}
-	snprintf(err, errlen, "agent.json: \"%s\" must be a whole number from %ld to %ld", v->string, min, max);
+	snprintf(err, errlen, "agent.json: \"%s\" must be a whole number from %ld to %ld", v->string, min,
+	         max);
 	return -1;
 }
 
@@ -71,11 +72,13 @@ static int unknown_key(const char *k, char *err, size_t errlen)
 	char shown[64];
 	size_t i = 0;
 
-	for (; k[i] && i < sizeof shown - 1; i++)
+	for (; i < sizeof shown - 1 && k[i]; i++)
 		shown[i] = (unsigned char)k[i] < 0x20 || k[i] == 0x7f ? '?' : k[i];
 	shown[i] = 0;
-	snprintf(err, errlen, "agent.json: unknown setting \"%s\" (known: port, listen, idle_shutdown_after, "
-	         "failsafe, grace, max_concurrency)", shown);
+	snprintf(err, errlen,
+	         "agent.json: unknown setting \"%s\" (known: port, listen, idle_shutdown_after, "
+	         "failsafe, grace, max_concurrency)",
+	         shown);
 	return -1;
 }
 
@@ -129,34 +132,33 @@ char *agent_conf_sshd_config(const struct agent_conf *c, const char *path_env, c
 	char *tmp = session_var("TMPDIR", tmpdir), *run = session_var("XDG_RUNTIME_DIR", c->runtime_dir);
 	/* MaxSessions: two channels per job slot plus room for a second link
 	 * while a warmer restarts; no ChannelTimeout (idle slots are normal) */
-	char *text = xasprintf(
-		"# written by flame agent; the settings are explained in README.md\n"
-		"%s"
-		"Port %ld\n"
-		"HostKey %s\n"
-		"AuthorizedKeysFile %s\n"
-		"PidFile %s/sshd.pid\n"
-		"PermitRootLogin prohibit-password\n"
-		"PubkeyAuthentication yes\n"
-		"PasswordAuthentication no\n"
-		"KbdInteractiveAuthentication no\n"
-		"HostbasedAuthentication no\n"
-		"UsePAM no\n"
-		"StrictModes no\n"
-		"AllowTcpForwarding no\n"
-		"AllowAgentForwarding no\n"
-		"X11Forwarding no\n"
-		"PermitTunnel no\n"
-		"MaxSessions %ld\n"
-		"MaxStartups 100:30:200\n"
-		"RekeyLimit 4G\n"
-		"PrintMotd no\n"
-		"PrintLastLog no\n"
-		"UseDNS no\n"
-		"LogLevel ERROR\n"
-		"SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s%s%s\n",
-		listen, c->port, c->host_key, c->authorized_keys, c->state, 4 * c->max_concurrency + 4, c->state,
-		c->state, path_env, tmp, run);
+	char *text = xasprintf("# written by flame agent; the settings are explained in README.md\n"
+	                       "%s"
+	                       "Port %ld\n"
+	                       "HostKey %s\n"
+	                       "AuthorizedKeysFile %s\n"
+	                       "PidFile %s/sshd.pid\n"
+	                       "PermitRootLogin prohibit-password\n"
+	                       "PubkeyAuthentication yes\n"
+	                       "PasswordAuthentication no\n"
+	                       "KbdInteractiveAuthentication no\n"
+	                       "HostbasedAuthentication no\n"
+	                       "UsePAM no\n"
+	                       "StrictModes no\n"
+	                       "AllowTcpForwarding no\n"
+	                       "AllowAgentForwarding no\n"
+	                       "X11Forwarding no\n"
+	                       "PermitTunnel no\n"
+	                       "MaxSessions %ld\n"
+	                       "MaxStartups 100:30:200\n"
+	                       "RekeyLimit 4G\n"
+	                       "PrintMotd no\n"
+	                       "PrintLastLog no\n"
+	                       "UseDNS no\n"
+	                       "LogLevel ERROR\n"
+	                       "SetEnv HOME=%s/home FLAME_AGENT_STATE=%s PATH=%s%s%s\n",
+	                       listen, c->port, c->host_key, c->authorized_keys, c->state,
+	                       4 * c->max_concurrency + 4, c->state, c->state, path_env, tmp, run);
 	free(listen);
 	free(tmp);
 	free(run);

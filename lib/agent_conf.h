@@ -24,7 +24,7 @@
 #define AGENT_DEFAULT_PORT 2222
 
 struct agent_conf {
-	char listen[128];       /* "" = every address */
+	char listen[128]; /* "" = every address */
 	long port, max_concurrency;
 	int64_t idle_ms, failsafe_ms, grace_ms;
 	char *root, *settings, *host_key, *authorized_keys, *state;

@@ -167,8 +167,8 @@ int client_connect(int start, char *err, size_t errlen)
 	return fd;
 }
 
-int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply,
-                char *err, size_t errlen)
+int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply, char *err,
+                size_t errlen)
 {
 	uint8_t type;
 	int fds[WIRE_MAX_FDS], nfds, rc;

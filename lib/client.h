@@ -15,8 +15,8 @@ int client_connect(int start, char *err, size_t errlen);
 
 /* Sends a frame and reads the one reply (blocking).  Returns the reply type,
  * or -1 with err when the warmer went away. */
-int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply,
-                char *err, size_t errlen);
+int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply, char *err,
+                size_t errlen);
 
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps);
 

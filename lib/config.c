@@ -56,8 +56,8 @@ static int line_of(const char *text, const char *at)
 	return line;
 }
 
-static int set_limit(const cJSON *v, const char *key, long min, long *out,
-                     const char *pool, char *err, size_t errlen)
+static int set_limit(const cJSON *v, const char *key, long min, long *out, const char *pool, char *err,
+                     size_t errlen)
 {
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
 	/* the range first: converting a double beyond a long's is undefined */
@@ -70,8 +70,8 @@ static int set_limit(const cJSON *v, const char *key, long min, long *out,
 	return 0;
 }
 
-static int set_duration(const cJSON *v, const char *key, int64_t *out,
-                        const char *pool, char *err, size_t errlen)
+static int set_duration(const cJSON *v, const char *key, int64_t *out, const char *pool, char *err,
+                        size_t errlen)
 {
 	int64_t ms = -1;
 	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 30.0 * 86400)
@@ -79,7 +79,8 @@ static int set_duration(const cJSON *v, const char *key, int64_t *out,
 	else if (cJSON_IsString(v) && duration_parse(v->valuestring, &ms) < 0)
 		ms = -1;
 	if (ms <= 0) {
-		snprintf(err, errlen, "pool '%s': %s must be a duration above zero such as \"30s\", \"500ms\" or \"5m\"",
+		snprintf(err, errlen,
+		         "pool '%s': %s must be a duration above zero such as \"30s\", \"500ms\" or \"5m\"",
 		         pool, key);
 		return -1;
 	}
@@ -89,8 +90,8 @@ static int set_duration(const cJSON *v, const char *key, int64_t *out,
 
 static int parse_backend(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
 {
-	if (!cJSON_IsString(v) ||
-	    (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh") && strcmp(v->valuestring, "fly"))) {
+	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh") &&
+	                           strcmp(v->valuestring, "fly"))) {
 		snprintf(err, errlen, "pool '%s': backend must be \"local\", \"ssh\" or \"fly\"", ps->name);
 		return -1;
 	}
@@ -105,16 +106,19 @@ static int check_host(const cJSON *h, const char *pool, char *err, size_t errlen
 	char user[64], host[256], why[300];
 	int port = 22;
 
-	if (!cJSON_IsString(login) ||
-	    login_parse(login->valuestring, user, sizeof user, host, sizeof host, &port, why, sizeof why) < 0) {
-		snprintf(err, errlen, "pool '%s': each host is \"user@host:port\" or {\"login\": ..., "
-		         "\"host_key\": \"ssh-ed25519 ...\"}%s%s", pool, cJSON_IsString(login) ? ": " : "",
-		         cJSON_IsString(login) ? why : "");
+	if (!cJSON_IsString(login) || login_parse(login->valuestring, user, sizeof user, host, sizeof host,
+	                                          &port, why, sizeof why) < 0) {
+		snprintf(err, errlen,
+		         "pool '%s': each host is \"user@host:port\" or {\"login\": ..., "
+		         "\"host_key\": \"ssh-ed25519 ...\"}%s%s",
+		         pool, cJSON_IsString(login) ? ": " : "", cJSON_IsString(login) ? why : "");
 		return -1;
 	}
 	if (key && (!cJSON_IsString(key) || strncmp(key->valuestring, "ssh-ed25519 ", 12))) {
-		snprintf(err, errlen, "pool '%s': host_key of %s must be an \"ssh-ed25519 AAAA...\" line "
-		         "(ssh-keyscan -t ed25519 prints it; check its fingerprint)", pool, login->valuestring);
+		snprintf(err, errlen,
+		         "pool '%s': host_key of %s must be an \"ssh-ed25519 AAAA...\" line "
+		         "(ssh-keyscan -t ed25519 prints it; check its fingerprint)",
+		         pool, login->valuestring);
 		return -1;
 	}
 	return 0;
@@ -131,7 +135,8 @@ static int parse_ssh(const cJSON *pool, struct pool_settings *ps, int max_given,
 	int n = 0;
 
 	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) == 0) {
-		snprintf(err, errlen, "pool '%s': an ssh pool needs \"hosts\": [\"user@host:port\", ...]", ps->name);
+		snprintf(err, errlen, "pool '%s': an ssh pool needs \"hosts\": [\"user@host:port\", ...]",
+		         ps->name);
 		return -1;
 	}
 	cJSON_ArrayForEach(h, hosts) {
@@ -146,7 +151,8 @@ static int parse_ssh(const cJSON *pool, struct pool_settings *ps, int max_given,
 	if (!max_given)
 		ps->max = n;
 	if (ps->max > n) {
-		snprintf(err, errlen, "pool '%s': max (%ld) is above the number of hosts (%d); an ssh runner is a host",
+		snprintf(err, errlen,
+		         "pool '%s': max (%ld) is above the number of hosts (%d); an ssh runner is a host",
 		         ps->name, ps->max, n);
 		return -1;
 	}
@@ -158,7 +164,8 @@ static int parse_ssh(const cJSON *pool, struct pool_settings *ps, int max_given,
 	text = cJSON_PrintUnformatted(conf);
 	cJSON_Delete(conf);
 	if (!text || strlen(text) >= sizeof ps->backend_conf) {
-		snprintf(err, errlen, "pool '%s': the hosts list is too long (at most 4 KiB of JSON)", ps->name);
+		snprintf(err, errlen, "pool '%s': the hosts list is too long (at most 4 KiB of JSON)",
+		         ps->name);
 		free(text);
 		return -1;
 	}
@@ -188,10 +195,13 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 		return 0; /* the ssh backend's: checked with the backend below */
 	if (config_fly_key(k))
 		return 0; /* the fly backend's: likewise */
-	snprintf(err, errlen, "pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
-	         "idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts; fly: app, "
-	         "image, region, cpu_kind, cpus, memory_mb, gpu_kind, env, port, api_url, token_file, command, "
-	         "failsafe, grace)", ps->name, k);
+	snprintf(
+		err, errlen,
+		"pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
+		"idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts; fly: app, "
+		"image, region, cpu_kind, cpus, memory_mb, gpu_kind, env, port, api_url, token_file, command, "
+		"failsafe, grace)",
+		ps->name, k);
 	return -1;
 }
 
@@ -223,7 +233,8 @@ static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t e
 	const cJSON *item;
 
 	if (!pool_name_valid(pool->string)) {
-		snprintf(err, errlen, "pool name '%.80s' is invalid; use 1 to %d letters, digits, '.', '_' or '-'",
+		snprintf(err, errlen,
+		         "pool name '%.80s' is invalid; use 1 to %d letters, digits, '.', '_' or '-'",
 		         pool->string, POOL_NAME_MAX);
 		return -1;
 	}
@@ -246,11 +257,14 @@ static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t e
 		         has_fly_key(pool));
 		return -1;
 	}
-	if (strcmp(ps.backend, "ssh") && (cJSON_GetObjectItemCaseSensitive(pool, "hosts") ||
-	                                  (strcmp(ps.backend, "fly") && cJSON_GetObjectItemCaseSensitive(pool, "command")) ||
-	                                  cJSON_GetObjectItemCaseSensitive(pool, "known_hosts"))) {
-		snprintf(err, errlen, "pool '%s': hosts, command and known_hosts belong to ssh pools; add "
-		         "\"backend\": \"ssh\"", ps.name);
+	if (strcmp(ps.backend, "ssh") &&
+	    (cJSON_GetObjectItemCaseSensitive(pool, "hosts") ||
+	     (strcmp(ps.backend, "fly") && cJSON_GetObjectItemCaseSensitive(pool, "command")) ||
+	     cJSON_GetObjectItemCaseSensitive(pool, "known_hosts"))) {
+		snprintf(err, errlen,
+		         "pool '%s': hosts, command and known_hosts belong to ssh pools; add "
+		         "\"backend\": \"ssh\"",
+		         ps.name);
 		return -1;
 	}
 	if (pool_settings_check(&ps, err, errlen) < 0)

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const string_keys[] = { "app", "image", "region", "cpu_kind", "gpu_kind", "api_url",
-	                                   "token_file", "command", "failsafe", "grace", NULL };
+static const char *const string_keys[] = { "app",      "image",   "region",     "cpu_kind",
+	                                   "gpu_kind", "api_url", "token_file", "command",
+	                                   "failsafe", "grace",   NULL };
 static const char *const number_keys[] = { "cpus", "memory_mb", "port", NULL };
 
 static int in(const char *const *list, const char *key)
@@ -59,10 +60,12 @@ static int copy_given(const cJSON *pool, cJSON *conf, const char *name, char *er
 		} else if (!strcmp(v->string, "env")) {
 			const cJSON *e;
 			if (!cJSON_IsObject(v))
-				return type_error(name, "env", "an object of \"NAME\": \"value\" strings", err, errlen);
+				return type_error(name, "env", "an object of \"NAME\": \"value\" strings",
+				                  err, errlen);
 			cJSON_ArrayForEach(e, v)
 				if (!cJSON_IsString(e))
-					return type_error(name, "env", "an object of \"NAME\": \"value\" strings", err,
+					return type_error(name, "env",
+					                  "an object of \"NAME\": \"value\" strings", err,
 					                  errlen);
 		} else {
 			continue;
@@ -104,7 +107,8 @@ static int check(const cJSON *conf, const char *name, char *err, size_t errlen)
 	int64_t ms;
 
 	if (!str(conf, "app")) {
-		snprintf(err, errlen, "pool '%s': a fly pool needs \"app\" (or FLY_APP_NAME in the environment)", name);
+		snprintf(err, errlen,
+		         "pool '%s': a fly pool needs \"app\" (or FLY_APP_NAME in the environment)", name);
 		return -1;
 	}
 	for (size_t i = 0; i < 2; i++)
@@ -119,8 +123,8 @@ static int check(const cJSON *conf, const char *name, char *err, size_t errlen)
 	l.gpu_kind = str(conf, "gpu_kind");
 	l.launch_id = "check";
 	if (!l.image) {
-		snprintf(err, errlen, "pool '%s': a fly pool needs \"image\" (or FLY_IMAGE_REF in the environment)",
-		         name);
+		snprintf(err, errlen,
+		         "pool '%s': a fly pool needs \"image\" (or FLY_IMAGE_REF in the environment)", name);
 		return -1;
 	}
 	if (fly_launch_check(&l, why, sizeof why) < 0) {
@@ -148,7 +152,8 @@ int config_fly_parse(const cJSON *pool, struct pool_settings *ps, char *err, siz
 		goto out;
 	text = cJSON_PrintUnformatted(conf);
 	if (!text || strlen(text) >= sizeof ps->backend_conf) {
-		snprintf(err, errlen, "pool '%s': the fly settings are too long (at most 4 KiB of JSON)", ps->name);
+		snprintf(err, errlen, "pool '%s': the fly settings are too long (at most 4 KiB of JSON)",
+		         ps->name);
 		goto out;
 	}
 	snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", text);

@@ -97,8 +97,8 @@ static size_t problem_line(char *line, size_t cap, const char *pattern, const ch
 	return len;
 }
 
-size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb,
-                            const char *path, int err)
+size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb, const char *path,
+                            int err)
 {
 	return problem_line(line, cap, pattern, "cannot %s '%.300s': %s", verb, path, strerror(err));
 }
@@ -123,27 +123,34 @@ static int get_match(const char *pattern, const char *path, const char *root, co
 	int in, rc;
 
 	if (!realpath(path, real) || !inside(real, root)) {
-		ops->report(ops->ctx, line, problem_line(line, sizeof line, pattern,
-		            "'%.300s' points outside the job's directory; not fetched", path));
+		ops->report(ops->ctx, line,
+		            problem_line(line, sizeof line, pattern,
+		                         "'%.300s' points outside the job's directory; not fetched", path));
 		return 1;
 	}
 	if (stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ops->report(ops->ctx, line, problem_line(line, sizeof line, pattern,
-		            "'%.300s' is not a regular file; not fetched (use a pattern such as 'dir/*')", path));
+		ops->report(
+			ops->ctx, line,
+			problem_line(
+				line, sizeof line, pattern,
+				"'%.300s' is not a regular file; not fetched (use a pattern such as 'dir/*')",
+				path));
 		return 1;
 	}
 	/* O_NONBLOCK: should it have become a fifo meanwhile, opening must not hang */
 	in = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ops->report(ops->ctx, line, files_get_io_problem(line, sizeof line, pattern, "read", path,
-		                                                 in < 0 ? errno : EINVAL));
+		ops->report(ops->ctx, line,
+		            files_get_io_problem(line, sizeof line, pattern, "read", path,
+		                                 in < 0 ? errno : EINVAL));
 		if (in >= 0)
 			close(in);
 		return 1;
 	}
 	rc = ops->fetch(ops->ctx, pattern, path, in, &st);
 	if (rc < 0)
-		ops->report(ops->ctx, line, files_get_io_problem(line, sizeof line, pattern, "write", path, errno));
+		ops->report(ops->ctx, line,
+		            files_get_io_problem(line, sizeof line, pattern, "write", path, errno));
 	close(in);
 	return rc != 0;
 }

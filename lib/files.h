@@ -49,8 +49,8 @@ int files_get_each(char *const *patterns, const char *root, const struct files_g
 
 /* The problem line for a file that could not be read or written ("read" or
  * "write"), as both halves say it.  Returns its length (< cap). */
-size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb,
-                            const char *path, int err);
+size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb, const char *path,
+                            int err);
 
 /* The local backend: fetches the matches into dest_fd, reporting on err_fd.
  * Returns the number of problems. */
@@ -59,11 +59,11 @@ int files_get(char *const *patterns, const char *root, int dest_fd, int err_fd);
 /* ---- the receiver ---- */
 
 struct files_dest {
-	int dir;                 /* the file's directory under --get-dir, or -1 */
-	int fd;                  /* the temporary file, or -1 */
-	char tmp[NAME_MAX + 1];  /* its name in dir */
-	char *rel;               /* a copy of the relative path */
-	const char *base;        /* in rel: the final name */
+	int dir;                /* the file's directory under --get-dir, or -1 */
+	int fd;                 /* the temporary file, or -1 */
+	char tmp[NAME_MAX + 1]; /* its name in dir */
+	char *rel;              /* a copy of the relative path */
+	const char *base;       /* in rel: the final name */
 };
 
 /* Starts writing REL (relative, without '..'; checked again here, since on

@@ -18,33 +18,33 @@
 #endif
 
 #define DEFAULT_TIMEOUT_MS 60000
-#define REQUEST_MAX_MS 30000   /* one try of anything but wait */
+#define REQUEST_MAX_MS 30000 /* one try of anything but wait */
 #define CONNECT_MAX_MS 10000
-#define WAIT_MAX_S 60          /* the server refuses longer waits (§2.4) */
-#define WAIT_MARGIN_MS 10000   /* the HTTP timeout of a wait exceeds its long poll */
-#define SETTLE_MIN_MS 10000    /* a lost create is looked for even past the deadline */
+#define WAIT_MAX_S 60        /* the server refuses longer waits (§2.4) */
+#define WAIT_MARGIN_MS 10000 /* the HTTP timeout of a wait exceeds its long poll */
+#define SETTLE_MIN_MS 10000  /* a lost create is looked for even past the deadline */
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 8000
 #define BODY_MAX (16 << 20)
 
 struct fly_api {
 	CURL *curl;
-	char *base;                 /* without a trailing slash */
+	char *base; /* without a trailing slash */
 	char *app;
-	char *token;                /* as read; wiped on free */
-	char **secrets;             /* token and its pieces, scrubbed from messages */
-	struct curl_slist *hdr;     /* Authorization, Accept */
-	struct curl_slist *hdr_json;/* the same and Content-Type: application/json */
+	char *token;                 /* as read; wiped on free */
+	char **secrets;              /* token and its pieces, scrubbed from messages */
+	struct curl_slist *hdr;      /* Authorization, Accept */
+	struct curl_slist *hdr_json; /* the same and Content-Type: application/json */
 	struct fly_pace *pace;
 	unsigned long requests;
 	int last_status;
-	int wait_poll_s;            /* the longest single wait request */
+	int wait_poll_s; /* the longest single wait request */
 	uint64_t rng;
 	char cerr[CURL_ERROR_SIZE]; /* libcurl's last error text */
 };
 
 struct reply {
-	long status;        /* 0: no (whole) answer */
+	long status; /* 0: no (whole) answer */
 	CURLcode cc;
 	char *body;
 	size_t len;
@@ -57,9 +57,9 @@ struct reply {
 struct call {
 	struct fly_api *a;
 	enum fly_action act;
-	const char *key;    /* the pacing key: machine id or app name */
-	char *what;         /* "create machine in app X", for messages */
-	int machine;        /* a 404 means the machine, not the app, is unknown */
+	const char *key; /* the pacing key: machine id or app name */
+	char *what;      /* "create machine in app X", for messages */
+	int machine;     /* a 404 means the machine, not the app, is unknown */
 	int64_t deadline;
 	int tries;
 };
@@ -110,14 +110,16 @@ static void wipe_headers(struct curl_slist *l)
 static int token_ok(const char *t, const char *from, char *err, size_t errlen)
 {
 	if (!*t) {
-		snprintf(err, errlen, "no Fly API token in %s: set FLY_API_TOKEN (fly tokens deploy prints one)",
-		         from);
+		snprintf(err, errlen,
+		         "no Fly API token in %s: set FLY_API_TOKEN (fly tokens deploy prints one)", from);
 		return -1;
 	}
 	for (const char *p = t; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			snprintf(err, errlen, "the Fly API token in %s contains a control character: store it on "
-			         "one line", from);
+			snprintf(err, errlen,
+			         "the Fly API token in %s contains a control character: store it on "
+			         "one line",
+			         from);
 			return -1;
 		}
 	return 0;
@@ -134,7 +136,8 @@ static char *read_token(const char *file, char *err, size_t errlen)
 	if (file) {
 		FILE *f = fopen(file, "re");
 		if (!f) {
-			snprintf(err, errlen, "cannot read the Fly API token file %s: %s", file, strerror(errno));
+			snprintf(err, errlen, "cannot read the Fly API token file %s: %s", file,
+			         strerror(errno));
 			return NULL;
 		}
 		if (getline(&line, &cap, f) < 0) {
@@ -225,7 +228,8 @@ static int name_ok(const char *s)
 static struct curl_slist *headers(const char *auth, int json)
 {
 	struct curl_slist *l = NULL, *n;
-	const char *h[] = { auth, "Accept: application/json", json ? "Content-Type: application/json" : NULL };
+	const char *h[] = { auth, "Accept: application/json",
+		            json ? "Content-Type: application/json" : NULL };
 	for (size_t i = 0; i < 3 && h[i]; i++) {
 		n = curl_slist_append(l, h[i]);
 		if (!n) {
@@ -259,7 +263,8 @@ struct fly_api *fly_api_new(const char *base, const char *app, const char *token
 	size_t bl;
 
 	if (!name_ok(app)) {
-		snprintf(err, errlen, "the Fly app name '%.63s' is not valid: use the name fly apps list shows",
+		snprintf(err, errlen,
+		         "the Fly app name '%.63s' is not valid: use the name fly apps list shows",
 		         app ? app : "");
 		return NULL;
 	}
@@ -366,7 +371,11 @@ static void reply_reset(struct reply *r)
 }
 
 /* Never CURLOPT_VERBOSE: its trace would print the Authorization header. */
-#define SET(opt, val) do { if (cc == CURLE_OK) cc = curl_easy_setopt(h, opt, val); } while (0)
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (cc == CURLE_OK)                         \
+			cc = curl_easy_setopt(h, opt, val); \
+	} while (0)
 
 /* The options every request shares.  Set once: curl_easy_reset() between
  * requests would leak the cookie file list (libcurl 7.88). */
@@ -459,8 +468,8 @@ static int pace(struct call *c)
 }
 
 /* One paced try; -1 (r untouched) when no time is left to send it. */
-static int try_once(struct call *c, const char *method, const char *url, const char *body,
-                    int64_t timeout_ms, int fresh, struct reply *r)
+static int try_once(struct call *c, const char *method, const char *url, const char *body, int64_t timeout_ms,
+                    int fresh, struct reply *r)
 {
 	if (left_ms(c) < 100 || pace(c) < 0)
 		return -1;
@@ -506,11 +515,13 @@ static const char *hint(const struct call *c, long status)
 		return c->machine ? "the machine is gone (destroyed, or never existed)"
 		                  : "check the app name (fly apps list)";
 	case 408: return "Fly did not answer in time: try again later";
-	case 409: case 412: return "Fly has no capacity for this machine now: try again later or another region";
+	case 409:
+	case 412: return "Fly has no capacity for this machine now: try again later or another region";
 	case 422: return "Fly refused the machine: check its image, size and region";
 	case 429: return "Fly's rate limit held until the deadline: try again later";
 	default:
-		return status >= 500 ? "Fly failed on its side: try again later" : "unexpected answer from Fly";
+		return status >= 500 ? "Fly failed on its side: try again later"
+		                     : "unexpected answer from Fly";
 	}
 }
 
@@ -522,17 +533,18 @@ static int failed(const struct call *c, const struct reply *r, char *err, size_t
 	if (c->tries > 1)
 		snprintf(tries, sizeof tries, " (after %d tries)", c->tries);
 	if (c->tries == 0) {
-		snprintf(err, errlen, "fly: %s: no time left to send the request; allow a longer timeout", c->what);
+		snprintf(err, errlen, "fly: %s: no time left to send the request; allow a longer timeout",
+		         c->what);
 	} else if (r->too_long) {
-		snprintf(err, errlen, "fly: %s: the answer is larger than %d MiB%s; please report this", c->what,
-		         BODY_MAX >> 20, tries);
+		snprintf(err, errlen, "fly: %s: the answer is larger than %d MiB%s; please report this",
+		         c->what, BODY_MAX >> 20, tries);
 	} else if (r->status == 0) {
 		snprintf(err, errlen, "fly: %s: no answer from %s (%s)%s; %s", c->what, c->a->base,
 		         r->cerr[0] ? r->cerr : curl_easy_strerror(r->cc), tries, hint(c, 0));
 	} else {
 		text = fly_error_text(r->body, r->len);
-		snprintf(err, errlen, "fly: %s: %ld%s%s%s%s%s%s; %s", c->what, r->status, *text ? " " : "", text,
-		         r->status >= 500 && r->request_id[0] ? " (fly-request-id " : "",
+		snprintf(err, errlen, "fly: %s: %ld%s%s%s%s%s%s; %s", c->what, r->status, *text ? " " : "",
+		         text, r->status >= 500 && r->request_id[0] ? " (fly-request-id " : "",
 		         r->status >= 500 && r->request_id[0] ? r->request_id : "",
 		         r->status >= 500 && r->request_id[0] ? ")" : "", tries, hint(c, r->status));
 		free(text);
@@ -543,8 +555,8 @@ static int failed(const struct call *c, const struct reply *r, char *err, size_t
 
 /* A request with no side effect to settle: tried until it succeeds, fails
  * for good, or the deadline passes.  0 with the answer in r, or -1 with err. */
-static int request(struct call *c, const char *method, const char *url, const char *body,
-                   struct reply *r, char *err, size_t errlen)
+static int request(struct call *c, const char *method, const char *url, const char *body, struct reply *r,
+                   char *err, size_t errlen)
 {
 	for (;;) {
 		if (try_once(c, method, url, body, try_timeout(c), 0, r) < 0)
@@ -556,8 +568,8 @@ static int request(struct call *c, const char *method, const char *url, const ch
 	}
 }
 
-static void call_init(struct call *c, struct fly_api *a, enum fly_action act, const char *key,
-                      int timeout_ms, char *what)
+static void call_init(struct call *c, struct fly_api *a, enum fly_action act, const char *key, int timeout_ms,
+                      char *what)
 {
 	memset(c, 0, sizeof *c);
 	c->a = a;
@@ -572,7 +584,8 @@ static int bad_id(struct fly_api *a, const char *id, char *err, size_t errlen)
 {
 	if (name_ok(id))
 		return 0;
-	snprintf(err, errlen, "fly: '%.63s' in app %s is not a machine id: use one that fly machine list shows",
+	snprintf(err, errlen,
+	         "fly: '%.63s' in app %s is not a machine id: use one that fly machine list shows",
 	         id ? id : "", a->app);
 	return -1;
 }
@@ -662,8 +675,8 @@ static char *list_url(struct fly_api *a, const struct fly_kv *f, size_t n)
 	return url;
 }
 
-static int list_in(struct call *c, const struct fly_kv *f, size_t nf, struct fly_machine **v,
-                   size_t *n, char *err, size_t errlen)
+static int list_in(struct call *c, const struct fly_kv *f, size_t nf, struct fly_machine **v, size_t *n,
+                   char *err, size_t errlen)
 {
 	struct reply r = { 0 };
 	char *url = list_url(c->a, f, nf), perr[256];
@@ -702,16 +715,15 @@ static int ambiguous(const struct reply *r)
 {
 	if (r->status == 408 || r->status >= 500)
 		return 1;
-	return r->status == 0 && r->cc != CURLE_COULDNT_RESOLVE_HOST && r->cc != CURLE_COULDNT_RESOLVE_PROXY &&
-	       r->cc != CURLE_COULDNT_CONNECT && r->cc != CURLE_UNSUPPORTED_PROTOCOL &&
-	       r->cc != CURLE_URL_MALFORMAT;
+	return r->status == 0 && r->cc != CURLE_COULDNT_RESOLVE_HOST &&
+	       r->cc != CURLE_COULDNT_RESOLVE_PROXY && r->cc != CURLE_COULDNT_CONNECT &&
+	       r->cc != CURLE_UNSUPPORTED_PROTOCOL && r->cc != CURLE_URL_MALFORMAT;
 }
 
 /* Looks for the machine of LAUNCH_ID: 1 (into m) if it exists, 0 if not, -1
  * with err when the list failed.  It gets SETTLE_MIN_MS even past the
  * call's deadline: an orphan machine costs more than a late answer. */
-static int settle(struct call *c, const char *launch_id, struct fly_machine *m, char *err,
-                  size_t errlen)
+static int settle(struct call *c, const char *launch_id, struct fly_machine *m, char *err, size_t errlen)
 {
 	struct fly_kv f = { FLY_META_LAUNCH, launch_id };
 	struct fly_machine *v;
@@ -772,8 +784,8 @@ int fly_create(struct fly_api *a, const struct fly_launch *l, struct fly_machine
 		if (ok(&r)) {
 			rc = fly_machine_parse(r.body, r.len, m, why, sizeof why);
 			if (rc < 0)
-				snprintf(err, errlen, "fly: %s: %s (launch id %s); please report this", c.what, why,
-				         l->launch_id);
+				snprintf(err, errlen, "fly: %s: %s (launch id %s); please report this",
+				         c.what, why, l->launch_id);
 			break;
 		}
 		found = ambiguous(&r) ? settle(&c, l->launch_id, m, why, sizeof why) : 0;
@@ -801,8 +813,8 @@ static char *wait_url(struct fly_api *a, const char *id, const char *iid, const 
 {
 	char *st = escape(a, state), *in = iid && *iid ? escape(a, iid) : NULL, *url = NULL;
 	if (st && (in || !(iid && *iid)))
-		url = xasprintf("%s/v1/apps/%s/machines/%s/wait?state=%s&timeout=%d%s%s", a->base, a->app, id, st,
-		                secs, in ? "&instance_id=" : "", in ? in : "");
+		url = xasprintf("%s/v1/apps/%s/machines/%s/wait?state=%s&timeout=%d%s%s", a->base, a->app, id,
+		                st, secs, in ? "&instance_id=" : "", in ? in : "");
 	free(st);
 	free(in);
 	return url;
@@ -812,15 +824,17 @@ static int wait_expired(const struct call *c, const struct reply *r, const char 
                         int timeout_ms, char *err, size_t errlen)
 {
 	char *text = fly_error_text(r->body, r->len);
-	snprintf(err, errlen, "fly: %s: not %s within %d s (408%s%s); check the machine (fly machine status %s) "
-	         "or allow it longer", c->what, state, (timeout_ms + 999) / 1000, *text ? " " : "", text, id);
+	snprintf(err, errlen,
+	         "fly: %s: not %s within %d s (408%s%s); check the machine (fly machine status %s) "
+	         "or allow it longer",
+	         c->what, state, (timeout_ms + 999) / 1000, *text ? " " : "", text, id);
 	free(text);
 	scrub(c->a, err, errlen);
 	return -1;
 }
 
-int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state,
-             int timeout_ms, char *err, size_t errlen)
+int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state, int timeout_ms,
+             char *err, size_t errlen)
 {
 	struct call c;
 	struct reply r = { 0 };
@@ -834,7 +848,9 @@ int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const c
 	          xasprintf("wait for machine %s to be %s in app %s", id, state, a->app));
 	for (;;) {
 		int64_t left = left_ms(&c);
-		int secs = left >= a->wait_poll_s * 1000L ? a->wait_poll_s : left >= 1000 ? (int)(left / 1000) : 1;
+		int secs = left >= a->wait_poll_s * 1000L ? a->wait_poll_s
+		           : left >= 1000                 ? (int)(left / 1000)
+		                                          : 1;
 		char *url = wait_url(a, id, instance_id, state, secs);
 		int sent;
 

@@ -52,8 +52,8 @@ int fly_get(struct fly_api *a, const char *id, struct fly_machine *m, int timeou
             size_t errlen);
 /* Waits until machine ID (pinned to instance_id when not NULL, which Fly
  * requires for "stopped") is in STATE ("started", "stopped", "destroyed"…). */
-int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state,
-             int timeout_ms, char *err, size_t errlen);
+int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state, int timeout_ms,
+             char *err, size_t errlen);
 int fly_stop(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);
 /* Destroys machine ID, killing it first if it runs (?force=true). */
 int fly_destroy(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);

@@ -30,8 +30,7 @@ static const char *show(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -54,8 +53,8 @@ static int check_guest(const struct fly_launch *l, char *err, size_t errlen)
 	if (l->cpus < 1)
 		return fail(err, errlen, "cpus %d is below 1: ask for at least 1 CPU", l->cpus);
 	if (l->memory_mb <= 0 || l->memory_mb % 256)
-		return fail(err, errlen, "memory_mb %d is not a positive multiple of 256: use %lld", l->memory_mb,
-		            l->memory_mb > 0 ? (l->memory_mb / 256 + 1) * 256LL : 256LL);
+		return fail(err, errlen, "memory_mb %d is not a positive multiple of 256: use %lld",
+		            l->memory_mb, l->memory_mb > 0 ? (l->memory_mb / 256 + 1) * 256LL : 256LL);
 	perf = !strcmp(l->cpu_kind, "performance");
 	per_lo = perf ? PERF_MIN_MB : SHARED_MIN_MB;
 	per_hi = perf ? PERF_MAX_MB : SHARED_MAX_MB;
@@ -63,13 +62,18 @@ static int check_guest(const struct fly_launch *l, char *err, size_t errlen)
 	lo = (long long)per_lo * l->cpus;
 	hi = (long long)per_hi * l->cpus;
 	if (l->memory_mb < lo)
-		return fail(err, errlen, "memory_mb %d is below %d MiB per %s CPU: use at least %lld for %d CPU(s), "
-		            "or fewer CPUs", l->memory_mb, per_lo, l->cpu_kind, lo, l->cpus);
+		return fail(err, errlen,
+		            "memory_mb %d is below %d MiB per %s CPU: use at least %lld for %d CPU(s), "
+		            "or fewer CPUs",
+		            l->memory_mb, per_lo, l->cpu_kind, lo, l->cpus);
 	if (l->memory_mb > hi)
-		return fail(err, errlen, "memory_mb %d is above %d MiB per %s CPU: use at most %lld for %d CPU(s), "
-		            "or more CPUs", l->memory_mb, per_hi, l->cpu_kind, hi, l->cpus);
+		return fail(err, errlen,
+		            "memory_mb %d is above %d MiB per %s CPU: use at most %lld for %d CPU(s), "
+		            "or more CPUs",
+		            l->memory_mb, per_hi, l->cpu_kind, hi, l->cpus);
 	if (l->gpu_kind && (!*l->gpu_kind || l->gpus < 0))
-		return fail(err, errlen, "gpu_kind '%s' with %d GPUs: name a GPU kind and at least 1 GPU, or none",
+		return fail(err, errlen,
+		            "gpu_kind '%s' with %d GPUs: name a GPU kind and at least 1 GPU, or none",
 		            show(l->gpu_kind, b, sizeof b), l->gpus);
 	return 0;
 }
@@ -92,10 +96,12 @@ static int check_files(const struct fly_file *f, size_t n, char *err, size_t err
 	for (size_t i = 0; i < n; i++) {
 		const char *p = f[i].guest_path ? f[i].guest_path : "";
 		if (p[0] != '/')
-			return fail(err, errlen, "file '%s': the guest path must be absolute: start it with /",
+			return fail(err, errlen,
+			            "file '%s': the guest path must be absolute: start it with /",
 			            show(p, b, sizeof b));
 		if (f[i].mode < 0 || f[i].mode > 07777)
-			return fail(err, errlen, "file '%s': mode %o is not a permission mode: use one like 0644",
+			return fail(err, errlen,
+			            "file '%s': mode %o is not a permission mode: use one like 0644",
 			            show(p, b, sizeof b), (unsigned)f[i].mode);
 		if (!f[i].data && f[i].len)
 			return fail(err, errlen, "file '%s' has no contents: read it before launching",
@@ -113,8 +119,10 @@ static int check_metadata(const struct fly_launch *l, char *err, size_t errlen)
 {
 	char b[80];
 	if (!l->launch_id || !*l->launch_id)
-		return fail(err, errlen, "no launch id: every runner needs one (metadata %s) so that a lost "
-		            "create answer can be settled", FLY_META_LAUNCH);
+		return fail(err, errlen,
+		            "no launch id: every runner needs one (metadata %s) so that a lost "
+		            "create answer can be settled",
+		            FLY_META_LAUNCH);
 	for (size_t i = 0; i < l->nmetadata; i++) {
 		const char *k = l->metadata[i].key ? l->metadata[i].key : "";
 		if (!*k)
@@ -143,10 +151,13 @@ int fly_launch_check(const struct fly_launch *l, char *err, size_t errlen)
 {
 	char b[80];
 	if (!l->image || !*l->image)
-		return fail(err, errlen, "no image: name the image runners boot (e.g. registry.fly.io/APP:TAG)");
+		return fail(err, errlen,
+		            "no image: name the image runners boot (e.g. registry.fly.io/APP:TAG)");
 	if (!region_ok(l->region))
-		return fail(err, errlen, "region '%s' is not a Fly region code: use three lowercase letters "
-		            "(e.g. iad; fly platform regions lists them)", show(l->region, b, sizeof b));
+		return fail(err, errlen,
+		            "region '%s' is not a Fly region code: use three lowercase letters "
+		            "(e.g. iad; fly platform regions lists them)",
+		            show(l->region, b, sizeof b));
 	if (l->argv && l->argv[0] && !*l->argv[0])
 		return fail(err, errlen, "the runner's command is an empty string: give the program to run");
 	if (check_guest(l, err, errlen) < 0 || check_env(l->env, err, errlen) < 0 ||
@@ -439,8 +450,8 @@ const char *fly_machine_meta(const struct fly_machine *m, const char *key)
 
 void fly_machine_free(struct fly_machine *m)
 {
-	char **owned[] = { &m->id, &m->name, &m->instance_id, &m->state, &m->private_ip, &m->region,
-	                   &m->image, &m->image_ref, &m->image_digest };
+	char **owned[] = { &m->id,     &m->name,  &m->instance_id, &m->state,       &m->private_ip,
+		           &m->region, &m->image, &m->image_ref,   &m->image_digest };
 	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
 		free(owned[i][0]);
 	for (size_t i = 0; i < m->nmeta; i++) {

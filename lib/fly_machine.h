@@ -31,29 +31,29 @@ struct fly_kv {
 };
 
 struct fly_file {
-	const char *guest_path;  /* absolute path on the machine */
-	const void *data;        /* contents (any bytes) */
+	const char *guest_path; /* absolute path on the machine */
+	const void *data;       /* contents (any bytes) */
 	size_t len;
-	int mode;                /* permission bits; 0 means 0644 */
+	int mode; /* permission bits; 0 means 0644 */
 };
 
 struct fly_launch {
-	const char *image;       /* required */
-	const char *region;      /* NULL or "": let Fly choose */
-	const char *cpu_kind;    /* "shared" or "performance" */
-	int cpus;                /* >= 1 */
-	int memory_mb;           /* a multiple of 256, within the per-CPU bounds */
-	const char *gpu_kind;    /* NULL: no GPU */
-	int gpus;                /* with gpu_kind; 0 means 1 */
-	char *const *env;        /* NAME=VALUE strings, NULL-terminated; may be NULL */
+	const char *image;    /* required */
+	const char *region;   /* NULL or "": let Fly choose */
+	const char *cpu_kind; /* "shared" or "performance" */
+	int cpus;             /* >= 1 */
+	int memory_mb;        /* a multiple of 256, within the per-CPU bounds */
+	const char *gpu_kind; /* NULL: no GPU */
+	int gpus;             /* with gpu_kind; 0 means 1 */
+	char *const *env;     /* NAME=VALUE strings, NULL-terminated; may be NULL */
 	const struct fly_file *files;
 	size_t nfiles;
-	const char *pool;        /* metadata FLY_META_POOL */
-	const char *parent;      /* metadata FLY_META_PARENT: who launched it */
-	const char *launch_id;   /* metadata FLY_META_LAUNCH: required, unique */
+	const char *pool;              /* metadata FLY_META_POOL */
+	const char *parent;            /* metadata FLY_META_PARENT: who launched it */
+	const char *launch_id;         /* metadata FLY_META_LAUNCH: required, unique */
 	const struct fly_kv *metadata; /* more metadata; may not reuse flame_* keys */
 	size_t nmetadata;
-	char *const *argv;       /* init.exec, NULL-terminated; NULL: the image's own */
+	char *const *argv; /* init.exec, NULL-terminated; NULL: the image's own */
 };
 
 /* A Machine as the API returns it.  Strings are never NULL ("" when the
@@ -70,9 +70,9 @@ struct fly_machine {
 	char *state;
 	char *private_ip;
 	char *region;
-	char *image;        /* config.image: what was asked for */
-	char *image_ref;    /* image_ref as "registry/repository:tag", comparable with image */
-	char *image_digest; /* image_ref.digest, "sha256:…" */
+	char *image;           /* config.image: what was asked for */
+	char *image_ref;       /* image_ref as "registry/repository:tag", comparable with image */
+	char *image_digest;    /* image_ref.digest, "sha256:…" */
 	struct fly_meta *meta; /* config.metadata, string values only */
 	size_t nmeta;
 };

@@ -129,10 +129,8 @@ int fly_retryable(int status)
 	case 409: /* create: flyd out of capacity (FLAME) */
 	case 412: /* create: capacity not found (FLAME) */
 	case 422: /* create: no capacity for the workload (FLAME) */
-	case 429: /* rate limited */
-		return 1;
-	default:
-		return status >= 500 && status <= 599;
+	case 429: /* rate limited */ return 1;
+	default: return status >= 500 && status <= 599;
 	}
 }
 
@@ -143,8 +141,7 @@ int fly_retry(int status, int tries)
 	return status == 429 || tries < FLY_MAX_TRIES;
 }
 
-int64_t fly_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t (*rnd)(void *ctx),
-                       void *ctx)
+int64_t fly_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t (*rnd)(void *ctx), void *ctx)
 {
 	int64_t ceil = base_ms;
 	if (base_ms <= 0 || cap_ms <= 0)

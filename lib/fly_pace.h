@@ -20,12 +20,12 @@
 #include <stdint.h>
 
 enum fly_action {
-	FLY_ACT_CREATE,   /* per app */
-	FLY_ACT_LIST,     /* per app */
-	FLY_ACT_GET,      /* per machine: 5/s, bursts of 10 */
-	FLY_ACT_WAIT,     /* per machine */
-	FLY_ACT_STOP,     /* per machine */
-	FLY_ACT_DESTROY,  /* per machine */
+	FLY_ACT_CREATE,  /* per app */
+	FLY_ACT_LIST,    /* per app */
+	FLY_ACT_GET,     /* per machine: 5/s, bursts of 10 */
+	FLY_ACT_WAIT,    /* per machine */
+	FLY_ACT_STOP,    /* per machine */
+	FLY_ACT_DESTROY, /* per machine */
 	FLY_ACT_COUNT
 };
 
@@ -53,7 +53,6 @@ int fly_retry(int status, int tries);
 /* Full-jitter backoff before retry number ATTEMPT (0 = the first retry):
  * uniform in [0, min(cap_ms, base_ms << attempt)], drawn from rnd (which
  * returns uniform 32-bit values). */
-int64_t fly_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t (*rnd)(void *ctx),
-                       void *ctx);
+int64_t fly_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, uint32_t (*rnd)(void *ctx), void *ctx);
 
 #endif

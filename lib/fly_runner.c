@@ -29,8 +29,8 @@ static int conf_num(const cJSON *c, const char *key, int dflt)
 
 static struct fly_api *api_for(const cJSON *conf, char *err, size_t errlen)
 {
-	return fly_api_new(conf_str(conf, "api_url"), conf_str(conf, "app"), conf_str(conf, "token_file"), err,
-	                   errlen);
+	return fly_api_new(conf_str(conf, "api_url"), conf_str(conf, "app"), conf_str(conf, "token_file"),
+	                   err, errlen);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -105,11 +105,19 @@ static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_run
 			{ AGENT_CONF_PATH, settings, strlen(settings), 0644 },
 		};
 		struct fly_launch l = {
-			.image = conf_str(conf, "image"), .region = conf_str(conf, "region"),
-			.cpu_kind = conf_str(conf, "cpu_kind"), .cpus = conf_num(conf, "cpus", 1),
-			.memory_mb = conf_num(conf, "memory_mb", 256), .gpu_kind = conf_str(conf, "gpu_kind"),
-			.env = env, .files = files, .nfiles = 3, .pool = o->pool, .parent = o->parent,
-			.launch_id = o->launch_id, .argv = argv,
+			.image = conf_str(conf, "image"),
+			.region = conf_str(conf, "region"),
+			.cpu_kind = conf_str(conf, "cpu_kind"),
+			.cpus = conf_num(conf, "cpus", 1),
+			.memory_mb = conf_num(conf, "memory_mb", 256),
+			.gpu_kind = conf_str(conf, "gpu_kind"),
+			.env = env,
+			.files = files,
+			.nfiles = 3,
+			.pool = o->pool,
+			.parent = o->parent,
+			.launch_id = o->launch_id,
+			.argv = argv,
 		};
 		rc = fly_create(fr->api, &l, m, (int)o->boot_ms, err, errlen);
 	}
@@ -125,7 +133,8 @@ out:
 }
 
 /* The machine of launch L, if the API knows one. */
-static int find_launch(struct fly_api *api, const char *launch, struct fly_machine *m, char *err, size_t errlen)
+static int find_launch(struct fly_api *api, const char *launch, struct fly_machine *m, char *err,
+                       size_t errlen)
 {
 	struct fly_kv f = { FLY_META_LAUNCH, launch };
 	struct fly_machine *v = NULL;
@@ -248,7 +257,10 @@ int fly_destroy_launch(const char *conf_json, const char *launch_id, char *err, 
 	int rc = -1;
 
 	if (api && find_launch(api, launch_id, &m, err, errlen) == 0)
-		rc = fly_destroy(api, m.id, API_TIMEOUT_MS, err, errlen) == 0 || fly_api_last_status(api) == 404 ? 0 : -1;
+		rc = fly_destroy(api, m.id, API_TIMEOUT_MS, err, errlen) == 0 ||
+		                     fly_api_last_status(api) == 404
+		             ? 0
+		             : -1;
 	else if (api && fly_api_last_status(api) == 200)
 		rc = 0; /* no such machine: nothing to destroy */
 	fly_machine_free(&m);

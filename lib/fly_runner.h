@@ -16,20 +16,20 @@
 struct fly_api;
 
 struct fly_runner_opts {
-	const char *conf_json;   /* the pool's fly settings (lib/config_fly.h) */
+	const char *conf_json; /* the pool's fly settings (lib/config_fly.h) */
 	const char *pool, *launch_id, *parent;
-	const char *client_key;  /* the pool's private key; PATH.pub goes to the machine */
-	long slots;              /* max_concurrency */
+	const char *client_key; /* the pool's private key; PATH.pub goes to the machine */
+	long slots;             /* max_concurrency */
 	int64_t idle_ms, boot_ms;
-	const char *machine;     /* adopt this machine instead of creating one */
-	const char *host_key;    /* its pinned key, from the journal */
+	const char *machine;  /* adopt this machine instead of creating one */
+	const char *host_key; /* its pinned key, from the journal */
 };
 
 struct fly_runner {
 	struct fly_api *api;
 	char id[64], ip[64], host_key[256];
 	int port;
-	char *host_priv;         /* until the create request has carried it */
+	char *host_priv; /* until the create request has carried it */
 	size_t host_priv_len;
 };
 

@@ -140,7 +140,8 @@ unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_
 		flags |= JOB_GET_FAILED;
 	if (chdir("/") < 0 || (paths_remove_tree(scratch) < 0 && errno != ENOENT)) {
 		char line[512];
-		int n = snprintf(line, sizeof line, "flame: could not remove the job's directory %s\n", scratch);
+		int n = snprintf(line, sizeof line, "flame: could not remove the job's directory %s\n",
+		                 scratch);
 		(void)!write(err_fd, line, n > 0 && n < (int)sizeof line ? (size_t)n : 0);
 	}
 	return flags;
@@ -250,8 +251,8 @@ pid_t job_spawn(const struct job_spec *s, int *status)
 	posix_spawnattr_setsigdefault(&attr, &def);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-	                                POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr,
+	                         POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	rc = posix_spawn(&pid, path, &fa, &attr, s->argv, s->env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);

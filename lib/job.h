@@ -15,17 +15,17 @@
 
 struct job_spec {
 	uint32_t id;
-	char **argv;           /* NULL-terminated, argv[0] non-empty */
-	char **env;            /* NULL-terminated NAME=VALUE list: the whole environment */
-	char **put_names;      /* basenames, parallel to put_fds */
+	char **argv;      /* NULL-terminated, argv[0] non-empty */
+	char **env;       /* NULL-terminated NAME=VALUE list: the whole environment */
+	char **put_names; /* basenames, parallel to put_fds */
 	int *put_fds;
 	int nput;
 	char **get_patterns;
-	int getdir_fd;         /* -1 when nothing is fetched */
+	int getdir_fd; /* -1 when nothing is fetched */
 	int stdio[3];
-	int64_t timeout_ms;    /* 0: none */
-	const char *scratch;   /* directory to create for this job */
-	int scratch_made;      /* job_spawn: it exists already (files were put in) */
+	int64_t timeout_ms;  /* 0: none */
+	const char *scratch; /* directory to create for this job */
+	int scratch_made;    /* job_spawn: it exists already (files were put in) */
 };
 
 /* Never returns.  Setup problems are reported on the job's stderr as

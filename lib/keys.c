@@ -123,7 +123,8 @@ char *keys_pool_key(const char *pool, char **pub, char *err, size_t errlen)
 	*pub = read_line(pubpath);
 	free(pubpath);
 	if (!*pub) {
-		snprintf(err, errlen, "the public key %s.pub is missing or empty; remove %s to make a new key", path,
+		snprintf(err, errlen,
+		         "the public key %s.pub is missing or empty; remove %s to make a new key", path,
 		         path);
 		free(path);
 		path = NULL;

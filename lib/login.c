@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int login_parse(const char *login, char *user, size_t userlen, char *host, size_t hostlen,
-                    int *port, char *err, size_t errlen)
+int login_parse(const char *login, char *user, size_t userlen, char *host, size_t hostlen, int *port,
+                char *err, size_t errlen)
 {
 	const char *at = strrchr(login, '@'), *h = at ? at + 1 : login, *colon;
 	size_t hl;

@@ -7,7 +7,7 @@
 
 /* Missing parts keep the values already in user and port.  0, or -1 with a
  * one-line reason in err. */
-int login_parse(const char *login, char *user, size_t userlen, char *host, size_t hostlen,
-                int *port, char *err, size_t errlen);
+int login_parse(const char *login, char *user, size_t userlen, char *host, size_t hostlen, int *port,
+                char *err, size_t errlen);
 
 #endif

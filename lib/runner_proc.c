@@ -181,7 +181,6 @@ void runner_proc_reap_stray(const char *runner_id, long pid)
 		kill((pid_t)pid, SIGKILL);
 }
 
-
 char *runner_proc_link_path(char *err, size_t errlen)
 {
 	char self[PATH_MAX];
@@ -194,7 +193,8 @@ char *runner_proc_link_path(char *err, size_t errlen)
 	self[n] = 0;
 	p = xasprintf("%s/flame-ssh-link", dirname(self));
 	if (access(p, X_OK) < 0) {
-		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)", p);
+		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)",
+		         p);
 		free(p);
 		return NULL;
 	}

@@ -8,10 +8,10 @@
 #define FLAME_SCHEDULE_H
 
 struct sched_view {
-	int ready;      /* runners taking jobs */
-	int booting;    /* runners on their way up */
-	int retiring;   /* draining or stopping: they still exist */
-	int waiting;    /* callers queued for a slot */
+	int ready;    /* runners taking jobs */
+	int booting;  /* runners on their way up */
+	int retiring; /* draining or stopping: they still exist */
+	int waiting;  /* callers queued for a slot */
 	long min, max, max_concurrency;
 };
 

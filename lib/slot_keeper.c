@@ -51,7 +51,7 @@ static int read_records(int fd, struct record *cur)
 	while ((n = read(fd, r, sizeof r)) > 0)
 		if (n >= (ssize_t)sizeof r[0])
 			*cur = r[(size_t)n / sizeof r[0] - 1];
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) { /* n <= 0 here */
 		close(fd);
 		return -1;
 	}
@@ -143,12 +143,12 @@ static void block_signals(void)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static void __attribute__((noreturn)) become_keeper(const char *token, pid_t slot, int fd,
-                                                     const char *root, int rmdir_root)
+static void __attribute__((noreturn))
+become_keeper(const char *token, pid_t slot, int fd, const char *root, int rmdir_root)
 {
 	char fds[16], pids[16];
-	char *argv[] = { program_invocation_name, "agent", "slot", "keep", (char *)token, fds, pids,
-		         rmdir_root ? "1" : "0", (char *)root, NULL };
+	char *argv[] = { program_invocation_name, "agent",      "slot", "keep", (char *)token, fds, pids,
+		         rmdir_root ? "1" : "0",  (char *)root, NULL };
 
 	block_signals();
 	close_all_but(fd);

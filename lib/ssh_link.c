@@ -35,19 +35,19 @@
 /* A progress bar on the caller's terminal for one file (progress.h says
  * what it shows and when). */
 struct link_bar {
-	int fd;                   /* the caller's stderr if it is a terminal, else -1 */
+	int fd; /* the caller's stderr if it is a terminal, else -1 */
 	char *name;
 	uint64_t total;
-	int64_t started, drawn;   /* drawn < 0: nothing on the screen */
+	int64_t started, drawn; /* drawn < 0: nothing on the screen */
 };
 
 /* The --get file arriving on a slot (W_GET, W_GET_DATA..., W_GET_END). */
 struct link_get {
-	struct files_dest d;      /* d.fd < 0: none, or dropped after a problem */
-	char *pattern, *path;     /* as the runner named them, for messages */
+	struct files_dest d;  /* d.fd < 0: none, or dropped after a problem */
+	char *pattern, *path; /* as the runner named them, for messages */
 	uint32_t mode;
 	uint64_t done;
-	int failed;               /* a file could not be written here */
+	int failed; /* a file could not be written here */
 	struct link_bar bar;
 };
 
@@ -55,22 +55,22 @@ struct link_slot {
 	struct link *l;
 	struct ssh_conn *cin, *cout;
 	struct ssh_chan *in, *out;
-	pthread_mutex_t inlock;   /* writes on `in`: the pump, signals, cancels */
-	pthread_mutex_t mu;       /* the fields below */
+	pthread_mutex_t inlock; /* writes on `in`: the pump, signals, cancels */
+	pthread_mutex_t mu;     /* the fields below */
 	pthread_cond_t cv;
 	int busy, pumping, stop;
 	uint32_t job;
 	int fds[3];
-	int getdir;               /* --get-dir, or -1 */
-	int puts[WIRE_MAX_FDS];   /* the --put files, sent before stdin */
+	int getdir;             /* --get-dir, or -1 */
+	int puts[WIRE_MAX_FDS]; /* the --put files, sent before stdin */
 	char **put_names;
 	int nputs;
-	struct link_bar put_bar;  /* the in thread's */
-	struct link_get get;      /* the out thread's */
+	struct link_bar put_bar; /* the in thread's */
+	struct link_get get;     /* the out thread's */
 	int stop_pipe[2];
 	int sigpipe_sent;
-	int64_t last_rx;          /* when a frame last came (atomic): the watchdog's */
-	struct wbuf request;      /* the W_JOB frame, without descriptors */
+	int64_t last_rx;     /* when a frame last came (atomic): the watchdog's */
+	struct wbuf request; /* the W_JOB frame, without descriptors */
 	pthread_t tin, tout;
 };
 
@@ -80,15 +80,15 @@ struct link {
 	struct ssh_target t;
 	char user[64], host[256];
 	const char *runner, *pool, *command;
-	int nslots;             /* the runner's max_concurrency */
-	int nopen;              /* slots open so far (atomic): slots[0..nopen) */
+	int nslots; /* the runner's max_concurrency */
+	int nopen;  /* slots open so far (atomic): slots[0..nopen) */
 	struct link_slot slots[MAX_SLOTS];
 	/* a runner that is a Fly Machine (--fly) */
 	struct fly_runner_opts fly_opts;
 	struct fly_runner fly;
 	int is_fly;
 	int64_t boot_deadline;
-	int leaving;            /* (atomic) destroying the machine on the way out */
+	int leaving; /* (atomic) destroying the machine on the way out */
 };
 
 /* Slots open in order, the first before the runner is reported ready and
@@ -451,7 +451,8 @@ static void pump(struct link_slot *s)
 	slot_write(s, &s->request);
 	send_puts(s);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = s->stop_pipe[0], .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+			               { .fd = s->stop_pipe[0], .events = POLLIN } };
 		ssize_t n;
 		struct wbuf w;
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
@@ -559,8 +560,10 @@ static void check_flame(struct link *l)
 		lost(l, err);
 	if (status != 0 || !out || strncmp(out, "flame ", 6)) {
 		char why[512];
-		snprintf(why, sizeof why, "flame is not installed there ('%s version' exited %d); install it or set "
-		         "\"command\" in the pool", l->command, status);
+		snprintf(why, sizeof why,
+		         "flame is not installed there ('%s version' exited %d); install it or set "
+		         "\"command\" in the pool",
+		         l->command, status);
 		lost(l, why);
 	}
 	free(out);
@@ -630,7 +633,8 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_cond_init(&s->cv, NULL);
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		lost(l, "pipe");
-	cin = xasprintf("FLAME_POOL=%s FLAME_RUNNER_ID=%s exec %s agent slot in %s", l->pool, l->runner, q, tok);
+	cin = xasprintf("FLAME_POOL=%s FLAME_RUNNER_ID=%s exec %s agent slot in %s", l->pool, l->runner, q,
+	                tok);
 	cout = xasprintf("exec %s agent slot out %s", q, tok);
 	{
 		/* both directions at once: a cold start waits for one, not two */
@@ -951,8 +955,8 @@ int ssh_link_main(int argc, char **argv)
 			continue;
 		if (c == 's' && parse_long(optarg, 1, MAX_SLOTS, &slots) == 0)
 			continue;
-		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port, err,
-		                            sizeof err) == 0)
+		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port,
+		                            err, sizeof err) == 0)
 			continue;
 		if (fly_option(&l.fly_opts, c, optarg, &state, &one_shot))
 			continue;

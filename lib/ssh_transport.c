@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 struct ssh_conn {
 	int sock;
 	LIBSSH2_SESSION *s;
@@ -135,20 +134,23 @@ static int tcp_connect(const struct ssh_target *t, char *err, size_t errlen)
 		if (fd < 0)
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-			snprintf(err, errlen, "cannot connect to %s port %d: %s", host, t->port, strerror(errno));
+			snprintf(err, errlen, "cannot connect to %s port %d: %s", host, t->port,
+			         strerror(errno));
 			close(fd);
 			fd = -1;
 			continue;
 		}
 		if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-			snprintf(err, errlen, "no answer from %s port %d within %d ms", host, t->port, t->timeout_ms);
+			snprintf(err, errlen, "no answer from %s port %d within %d ms", host, t->port,
+			         t->timeout_ms);
 			close(fd);
 			fd = -1;
 			continue;
 		}
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
 		if (soerr) {
-			snprintf(err, errlen, "cannot connect to %s port %d: %s", host, t->port, strerror(soerr));
+			snprintf(err, errlen, "cannot connect to %s port %d: %s", host, t->port,
+			         strerror(soerr));
 			close(fd);
 			fd = -1;
 		}
@@ -179,15 +181,16 @@ static const char *ssh_error(LIBSSH2_SESSION *s)
 	return m && *m ? m : "unknown error";
 }
 
-static int check_known_hosts(struct ssh_conn *c, const char *file, const char *key, size_t n,
-                             const char *got, char *err, size_t errlen)
+static int check_known_hosts(struct ssh_conn *c, const char *file, const char *key, size_t n, const char *got,
+                             char *err, size_t errlen)
 {
 	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(c->s);
 	struct libssh2_knownhost *found = NULL;
 	int rc;
 
 	if (!kh || libssh2_knownhost_readfile(kh, file, LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
-		snprintf(err, errlen, "cannot read known hosts %s to check %s (it offers %s)", file, c->label, got);
+		snprintf(err, errlen, "cannot read known hosts %s to check %s (it offers %s)", file, c->label,
+		         got);
 		if (kh)
 			libssh2_knownhost_free(kh);
 		return -1;
@@ -198,16 +201,18 @@ static int check_known_hosts(struct ssh_conn *c, const char *file, const char *k
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MATCH)
 		return 0;
 	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-		snprintf(err, errlen, "host key mismatch for %s: %s pins another key, got %s; refusing to connect",
+		snprintf(err, errlen,
+		         "host key mismatch for %s: %s pins another key, got %s; refusing to connect",
 		         c->label, file, got);
 	else
-		snprintf(err, errlen, "no pinned host key for %s in %s (it offers %s); verify that fingerprint and "
-		         "add its key, or set host_key", c->label, file, got);
+		snprintf(err, errlen,
+		         "no pinned host key for %s in %s (it offers %s); verify that fingerprint and "
+		         "add its key, or set host_key",
+		         c->label, file, got);
 	return -1;
 }
 
-static int check_host_key(struct ssh_conn *c, const char *pinned, const char *known, char *err,
-                          size_t errlen)
+static int check_host_key(struct ssh_conn *c, const char *pinned, const char *known, char *err, size_t errlen)
 {
 	size_t n, pn;
 	int type;
@@ -223,7 +228,8 @@ static int check_host_key(struct ssh_conn *c, const char *pinned, const char *kn
 	if (!pinned && known)
 		return check_known_hosts(c, known, key, n, got, err, errlen);
 	if (!pinned || key_blob(pinned, blob, sizeof blob, &pn) < 0) {
-		snprintf(err, errlen, "no valid pinned host key for %s (it offers %s); refusing to trust on first use",
+		snprintf(err, errlen,
+		         "no valid pinned host key for %s (it offers %s); refusing to trust on first use",
 		         c->label, got);
 		return -1;
 	}
@@ -275,7 +281,8 @@ struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errle
 	quick_ack(c->sock);
 	if (libssh2_userauth_publickey_fromfile_ex(c->s, t->user, (unsigned)strlen(t->user), NULL,
 	                                           t->key_path, NULL) != 0) {
-		snprintf(err, errlen, "%s refused key %s: %s (the key must be ed25519 and in its authorized_keys)",
+		snprintf(err, errlen,
+		         "%s refused key %s: %s (the key must be ed25519 and in its authorized_keys)",
 		         c->label, t->key_path, ssh_error(c->s));
 		goto fail;
 	}
@@ -312,10 +319,13 @@ static void append(char **buf, size_t *len, size_t cap, const char *p, size_t n)
 /* SSH names signals without "SIG" (RFC 4254 6.10). */
 static int signal_number(const char *name)
 {
-	static const struct { const char *name; int num; } map[] = {
-		{ "HUP", 1 }, { "INT", 2 }, { "QUIT", 3 }, { "ILL", 4 }, { "ABRT", 6 }, { "FPE", 8 },
-		{ "KILL", 9 }, { "USR1", 10 }, { "SEGV", 11 }, { "USR2", 12 }, { "PIPE", 13 },
-		{ "ALRM", 14 }, { "TERM", 15 },
+	static const struct {
+		const char *name;
+		int num;
+	} map[] = {
+		{ "HUP", 1 },   { "INT", 2 },   { "QUIT", 3 },  { "ILL", 4 },   { "ABRT", 6 },
+		{ "FPE", 8 },   { "KILL", 9 },  { "USR1", 10 }, { "SEGV", 11 }, { "USR2", 12 },
+		{ "PIPE", 13 }, { "ALRM", 14 }, { "TERM", 15 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (!strcmp(map[i].name, name))
@@ -336,9 +346,8 @@ static int drain(LIBSSH2_CHANNEL *ch, int stream, char **buf, size_t *len, size_
 	}
 }
 
-int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inlen,
-            char **out, size_t *outlen, char **errout, size_t *errlen_out, size_t cap,
-            int *exit_status, char *err, size_t errlen)
+int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inlen, char **out, size_t *outlen,
+            char **errout, size_t *errlen_out, size_t cap, int *exit_status, char *err, size_t errlen)
 {
 	LIBSSH2_CHANNEL *ch;
 	char *sig = NULL;
@@ -366,8 +375,10 @@ int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inle
 		off += (size_t)w;
 	}
 	libssh2_channel_send_eof(ch);
-	if (drain(ch, 0, out, outlen, cap) < 0 || drain(ch, SSH_EXTENDED_DATA_STDERR, errout, errlen_out, cap) < 0) {
-		snprintf(err, errlen, "%s: reading the command's output failed: %s", c->label, ssh_error(c->s));
+	if (drain(ch, 0, out, outlen, cap) < 0 ||
+	    drain(ch, SSH_EXTENDED_DATA_STDERR, errout, errlen_out, cap) < 0) {
+		snprintf(err, errlen, "%s: reading the command's output failed: %s", c->label,
+		         ssh_error(c->s));
 		goto out;
 	}
 	libssh2_channel_close(ch);

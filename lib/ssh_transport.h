@@ -19,13 +19,13 @@
 #include <stddef.h>
 
 struct ssh_target {
-	const char *host;       /* name, IPv4, IPv6, or [IPv6] */
+	const char *host; /* name, IPv4, IPv6, or [IPv6] */
 	int port;
 	const char *user;
-	const char *key_path;   /* OpenSSH-format ed25519 private key */
-	const char *host_key;   /* pinned: "ssh-ed25519 BASE64 [comment]", or NULL */
-	const char *known_hosts;/* else: an OpenSSH known_hosts file that pins it */
-	int timeout_ms;         /* for each blocking step */
+	const char *key_path;    /* OpenSSH-format ed25519 private key */
+	const char *host_key;    /* pinned: "ssh-ed25519 BASE64 [comment]", or NULL */
+	const char *known_hosts; /* else: an OpenSSH known_hosts file that pins it */
+	int timeout_ms;          /* for each blocking step */
 };
 
 struct ssh_conn;
@@ -38,9 +38,8 @@ void ssh_close(struct ssh_conn *c);
  * the exit status (128+N for a signal).  0 on success; -1 with err when the
  * channel failed.  Beware: libssh2 1.10 reports status 0 when none arrived;
  * jobs therefore carry their own exit trailer (flame agent exec). */
-int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inlen,
-            char **out, size_t *outlen, char **errout, size_t *errlen_out, size_t cap,
-            int *exit_status, char *err, size_t errlen);
+int ssh_run(struct ssh_conn *c, const char *command, const void *in, size_t inlen, char **out, size_t *outlen,
+            char **errout, size_t *errlen_out, size_t cap, int *exit_status, char *err, size_t errlen);
 
 /* An exec channel on a session: raw stdin/stdout byte streams. */
 struct ssh_chan;

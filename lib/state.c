@@ -158,8 +158,7 @@ int state_write(const char *path, const cJSON *doc, char *err, size_t errlen)
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
-	    fsync(fd) < 0) {
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}

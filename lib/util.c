@@ -89,8 +89,14 @@ static int64_t clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-int64_t wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+int64_t now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+int64_t wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
 
 int write_all(int fd, const void *buf, size_t n)
 {

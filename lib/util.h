@@ -9,13 +9,13 @@
 
 /* Exit statuses flame itself uses (see man/flame.1, EXIT STATUS). */
 enum {
-	EXIT_TEMPFAIL = 75,  /* no slot became free before the slot timeout */
-	EXIT_TIMEOUT = 124,  /* --timeout fired */
-	EXIT_USAGE = 125,    /* usage or configuration error */
-	EXIT_NOEXEC = 126,   /* command found but not executable */
-	EXIT_NOTFOUND = 127, /* command not found */
+	EXIT_TEMPFAIL = 75,       /* no slot became free before the slot timeout */
+	EXIT_TIMEOUT = 124,       /* --timeout fired */
+	EXIT_USAGE = 125,         /* usage or configuration error */
+	EXIT_NOEXEC = 126,        /* command found but not executable */
+	EXIT_NOTFOUND = 127,      /* command not found */
 	EXIT_FAILURE_FLAME = 255, /* flame, the warmer or the runner failed */
-	EXIT_NOT_RUNNING = 3 /* `warmer status`: no warmer runs */
+	EXIT_NOT_RUNNING = 3      /* `warmer status`: no warmer runs */
 };
 
 void *xmalloc(size_t n);
@@ -28,8 +28,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmsg(const char *fmt, va_list ap);
 
-int64_t now_ms(void);   /* monotonic clock */
-int64_t wall_ms(void);  /* wall clock, for ages shown to users */
+int64_t now_ms(void);  /* monotonic clock */
+int64_t wall_ms(void); /* wall clock, for ages shown to users */
 
 /* Write or read exactly n bytes, retrying on EINTR; -1 on error or early EOF. */
 int write_all(int fd, const void *buf, size_t n);

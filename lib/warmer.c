@@ -46,7 +46,10 @@ static struct warmer W;
 static volatile sig_atomic_t got_stop;
 
 /* Per-runner and per-pool marks set by callbacks, acted on by the loop. */
-struct lost_mark { struct runner *r; char why[600]; };
+struct lost_mark {
+	struct runner *r;
+	char why[600];
+};
 static struct lost_mark lost[256];
 static int nlost;
 
@@ -372,9 +375,10 @@ static void handle_lost(struct runner *r, const char *why)
 	for (struct caller *c = W.callers; c; c = c->next) {
 		if (c->runner != r)
 			continue;
-		reply_error(c, EXIT_FAILURE_FLAME,
-		            "runner %s%s%s of pool '%s' was lost while the job ran (%s); the job did not finish",
-		            r->id, r->where[0] ? " on " : "", r->where, p->live.name, why);
+		reply_error(
+			c, EXIT_FAILURE_FLAME,
+			"runner %s%s%s of pool '%s' was lost while the job ran (%s); the job did not finish",
+			r->id, r->where[0] ? " on " : "", r->where, p->live.name, why);
 		caller_finish(c);
 	}
 	if (r->state != R_STOPPING)
@@ -422,8 +426,7 @@ void warmer_on_ready(struct runner *r)
 static struct caller *caller_of_job(const struct runner *r, uint32_t job)
 {
 	for (struct caller *c = W.callers; c; c = c->next)
-		if (c->runner == r && c->job_id == job &&
-		    (c->state == C_RUNNING || c->state == C_ORPHANED))
+		if (c->runner == r && c->job_id == job && (c->state == C_RUNNING || c->state == C_ORPHANED))
 			return c;
 	return NULL;
 }
@@ -575,12 +578,13 @@ static void expire_callers(struct pool *p, int64_t now)
 			char wait[32];
 			count_runners(p, &v);
 			duration_format(c->deadline - c->queued_at, wait, sizeof wait);
-			reply_error(c, EXIT_TEMPFAIL,
-			            "pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
-			            "all busy); raise the limit with 'flame pool scale %s --max N' or wait "
-			            "longer with --slot-timeout",
-			            p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
-			            p->live.max_concurrency, p->live.name);
+			reply_error(
+				c, EXIT_TEMPFAIL,
+				"pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
+				"all busy); raise the limit with 'flame pool scale %s --max N' or wait "
+				"longer with --slot-timeout",
+				p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
+				p->live.max_concurrency, p->live.name);
 			caller_finish(c);
 		}
 		c = next;
@@ -618,10 +622,10 @@ static int64_t next_deadline(int64_t now)
 			if (c->deadline < t)
 				t = c->deadline;
 		for (struct runner *r = p->runners; r; r = r->next) {
-			int64_t d = r->state == R_BOOTING ? r->boot_deadline
-			          : r->state == R_STOPPING ? r->stop_deadline
-			          : r->state == R_READY && r->busy == 0 ? r->idle_since + p->live.idle_ms
-			          : t;
+			int64_t d = r->state == R_BOOTING                 ? r->boot_deadline
+			            : r->state == R_STOPPING              ? r->stop_deadline
+			            : r->state == R_READY && r->busy == 0 ? r->idle_since + p->live.idle_ms
+			                                                  : t;
 			if (d < t)
 				t = d;
 		}
@@ -655,9 +659,9 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 			snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", conf);
 		free(conf);
 	}
-	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 &&
-	     ps->max >= 1 && ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 &&
-	     ps->boot_ms > 0 && ps->slot_ms > 0;
+	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 && ps->max >= 1 &&
+	     ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 && ps->boot_ms > 0 &&
+	     ps->slot_ms > 0;
 	free(name);
 	free(backend);
 	return ok ? 0 : -1;
@@ -732,8 +736,8 @@ static void on_scale(struct caller *c, struct rbuf *r)
 		return;
 	}
 	p->live = next;
-	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld", p->live.name,
-	           p->live.min, p->live.max, p->live.max_concurrency);
+	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld", p->live.name, p->live.min,
+	           p->live.max, p->live.max_concurrency);
 	journal_now();
 	schedule(p);
 	{
@@ -753,10 +757,11 @@ static void on_status(struct caller *c)
 		for (struct runner *r = p->runners; r; r = r->next, nr++)
 			running += r->busy;
 	}
-	snprintf(text, sizeof text,
-	         "warmer: running, pid %d, up %llds%s\npools: %d, runners: %d, jobs running: %d, callers waiting: %d\nsocket: %s\nstate: %s",
-	         (int)getpid(), (long long)((now_ms() - W.started) / 1000), W.stopping ? " (stopping)" : "",
-	         np, nr, running, waiting, W.sock_path, W.state_path);
+	snprintf(
+		text, sizeof text,
+		"warmer: running, pid %d, up %llds%s\npools: %d, runners: %d, jobs running: %d, callers waiting: %d\nsocket: %s\nstate: %s",
+		(int)getpid(), (long long)((now_ms() - W.started) / 1000), W.stopping ? " (stopping)" : "",
+		np, nr, running, waiting, W.sock_path, W.state_path);
 	reply_text(c, W_REPLY, 0, text);
 }
 
@@ -769,7 +774,8 @@ static void begin_stop(const char *why)
 	for (struct pool *p = W.pools; p; p = p->next)
 		while (p->qhead) {
 			struct caller *c = p->qhead;
-			reply_error(c, EXIT_FAILURE_FLAME, "the warmer was stopped before a slot in pool '%s' was free",
+			reply_error(c, EXIT_FAILURE_FLAME,
+			            "the warmer was stopped before a slot in pool '%s' was free",
 			            p->live.name);
 			caller_finish(c);
 		}
@@ -857,12 +863,12 @@ static void accept_caller(void)
 
 static void keep_only_runner_env(void)
 {
-	static const char *keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME",
-	                              "SHELL", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_STATE_HOME",
-	                              "XDG_CONFIG_HOME", "FLAME_WARMER_GRACE",
-	                              /* the fly backend's: the API token (passed on to the
-	                               * link, never logged) and who the parent is */
-	                              "FLY_API_TOKEN", "FLY_MACHINE_ID", "FLAME_FLY_PARENT", NULL };
+	static const char *keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL",
+		                      "TMPDIR", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME",
+		                      "FLAME_WARMER_GRACE",
+		                      /* the fly backend's: the API token (passed on to the
+		                       * link, never logged) and who the parent is */
+		                      "FLY_API_TOKEN", "FLY_MACHINE_ID", "FLAME_FLY_PARENT", NULL };
 	char *saved[20] = { 0 };
 	for (int i = 0; keep[i]; i++) {
 		const char *v = getenv(keep[i]);
@@ -906,8 +912,10 @@ static void recover(void)
 		struct pool *pool;
 		if (!cJSON_IsString(name) || state_settings_parse(p, name->valuestring, &live) < 0 ||
 		    state_settings_parse(cJSON_GetObjectItemCaseSensitive(p, "declared"), name->valuestring,
-		                         &declared) < 0 || !backend_find(live.backend) || pool_find(live.name)) {
-			warmer_log("warning: state file %s has an unreadable pool entry; skipped it", W.state_path);
+		                         &declared) < 0 ||
+		    !backend_find(live.backend) || pool_find(live.name)) {
+			warmer_log("warning: state file %s has an unreadable pool entry; skipped it",
+			           W.state_path);
 			continue;
 		}
 		pool = pool_declare(&declared);
@@ -928,8 +936,9 @@ static void recover(void)
 		}
 	}
 	cJSON_Delete(doc);
-	warmer_log("read the journal back: %d pools, %d runners of the previous warmer adopted, %d cleaned up",
-	           pools, adopted, strays);
+	warmer_log(
+		"read the journal back: %d pools, %d runners of the previous warmer adopted, %d cleaned up",
+		pools, adopted, strays);
 }
 
 static int listen_on(const char *path)
@@ -945,8 +954,7 @@ static int listen_on(const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 512) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 512) < 0) {
 		warmer_log("cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

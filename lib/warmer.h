@@ -19,18 +19,18 @@ struct runner {
 	struct pool *pool;
 	const struct backend *be;
 	char id[96];
-	char where[320];        /* backend's place for it: "" (local), a login (ssh) */
+	char where[320]; /* backend's place for it: "" (local), a login (ssh) */
 	enum runner_state state;
 	int busy;
 	int64_t created_wall;
-	int64_t idle_since;     /* monotonic ms; valid when busy == 0 */
-	int64_t boot_deadline;  /* monotonic ms while booting */
-	int64_t stop_deadline;  /* monotonic ms while stopping */
+	int64_t idle_since;    /* monotonic ms; valid when busy == 0 */
+	int64_t boot_deadline; /* monotonic ms while booting */
+	int64_t stop_deadline; /* monotonic ms while stopping */
 	uint32_t next_job;
-	uint32_t conf_hash;     /* of the backend settings it was booted with */
-	int adopted;            /* taken back from a previous warmer's journal */
-	int capacity;           /* job slots open so far; 0: max_concurrency */
-	char info[1024];        /* backend's facts to journal, as JSON ("" if none) */
+	uint32_t conf_hash; /* of the backend settings it was booted with */
+	int adopted;        /* taken back from a previous warmer's journal */
+	int capacity;       /* job slots open so far; 0: max_concurrency */
+	char info[1024];    /* backend's facts to journal, as JSON ("" if none) */
 	/* backend-owned */
 	int fd;
 	pid_t pid;
@@ -43,14 +43,14 @@ enum caller_state { C_CONNECTED, C_QUEUED, C_RUNNING, C_ORPHANED };
 struct job_request {
 	char **argv, **env, **put_names, **get_patterns;
 	int has_getdir;
-	int want_started;        /* the caller wants W_STARTED (flame run -v) */
+	int want_started; /* the caller wants W_STARTED (flame run -v) */
 	int64_t timeout_ms, slot_ms;
-	int fds[WIRE_MAX_FDS];   /* stdin, stdout, stderr, [getdir], puts... */
+	int fds[WIRE_MAX_FDS]; /* stdin, stdout, stderr, [getdir], puts... */
 	int nfds;
 };
 
 struct caller {
-	int fd;                  /* -1 once the caller has gone */
+	int fd; /* -1 once the caller has gone */
 	struct wire_conn conn;
 	enum caller_state state;
 	struct pool *pool;
@@ -58,8 +58,8 @@ struct caller {
 	uint32_t job_id;
 	int64_t queued_at, deadline;
 	struct job_request job;
-	struct caller *next;     /* all callers */
-	struct caller *qnext;    /* the pool's queue */
+	struct caller *next;  /* all callers */
+	struct caller *qnext; /* the pool's queue */
 };
 
 struct pool {
@@ -68,8 +68,8 @@ struct pool {
 	struct runner *runners;
 	struct caller *qhead, *qtail;
 	int waiting;
-	unsigned seq;                  /* for runner ids */
-	int64_t boot_blocked_until;    /* debounce after a failed boot */
+	unsigned seq;               /* for runner ids */
+	int64_t boot_blocked_until; /* debounce after a failed boot */
 	struct pool *next;
 };
 

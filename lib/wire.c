@@ -178,8 +178,7 @@ int wire_send(int sock, struct wbuf *b)
 
 	wbuf_seal(b);
 	while (off < b->len) {
-		int w = send_chunk(sock, b->p + off, b->len - off, off ? NULL : b->fds,
-		                   off ? 0 : b->nfds);
+		int w = send_chunk(sock, b->p + off, b->len - off, off ? NULL : b->fds, off ? 0 : b->nfds);
 		if (w < 0 && errno == ENOTSOCK && !b->nfds)
 			w = (int)write(sock, b->p + off, b->len - off);
 		if (w <= 0)

@@ -17,13 +17,26 @@
 
 enum wire_type {
 	/* CLI -> warmer */
-	W_RUN = 1, W_SIGNAL, W_LS, W_SCALE, W_STATUS, W_STOP,
+	W_RUN = 1,
+	W_SIGNAL,
+	W_LS,
+	W_SCALE,
+	W_STATUS,
+	W_STOP,
 	/* warmer -> CLI */
-	W_STARTED = 20, W_DONE, W_ERROR, W_REPLY,
+	W_STARTED = 20,
+	W_DONE,
+	W_ERROR,
+	W_REPLY,
 	/* warmer -> runner agent */
-	W_JOB = 40, W_JOB_SIGNAL, W_JOB_CANCEL, W_AGENT_STOP,
+	W_JOB = 40,
+	W_JOB_SIGNAL,
+	W_JOB_CANCEL,
+	W_AGENT_STOP,
 	/* runner agent -> warmer */
-	W_READY = 60, W_JOB_PGID, W_JOB_DONE,
+	W_READY = 60,
+	W_JOB_PGID,
+	W_JOB_DONE,
 	/* link -> warmer: facts about the runner to journal, as JSON text */
 	W_RUNNER_INFO,
 	/* link -> warmer: {slots u32}: how many job slots are open so far (a
@@ -32,29 +45,30 @@ enum wire_type {
 	/* a job's streams where descriptors cannot travel (over SSH):
 	 * link -> slot W_STDIN {job, bytes}, W_STDIN_EOF {job};
 	 * slot -> link W_OUT {job, bytes}, W_ERR {job, bytes} */
-	W_STDIN = 80, W_STDIN_EOF, W_OUT, W_ERR,
+	W_STDIN = 80,
+	W_STDIN_EOF,
+	W_OUT,
+	W_ERR,
 	/* slot -> link, every few seconds: "still here" (a dead link is noticed
 	 * by silence, since libssh2 cannot say whether keepalives are answered) */
 	W_PING,
 	/* link -> slot, after W_JOB and before stdin: each --put file as
 	 * W_PUT {job, index, bytes}... then W_PUT_END {job, index, mode} */
-	W_PUT, W_PUT_END,
+	W_PUT,
+	W_PUT_END,
 	/* slot -> link, after the command exited and before W_JOB_DONE: each
 	 * accepted --get match as W_GET {job, pattern, path, mode, size}, its
 	 * bytes in W_GET_DATA {job, bytes}..., then W_GET_END {job, ok} (ok 0:
 	 * the runner could not read it all, drop it); the path is relative to
 	 * the job's directory and the size is what the file had when sending
 	 * began, which is all that is sent */
-	W_GET, W_GET_DATA, W_GET_END
+	W_GET,
+	W_GET_DATA,
+	W_GET_END
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */
-enum {
-	JOB_TIMED_OUT = 1,
-	JOB_GET_FAILED = 2,
-	JOB_SETUP_FAILED = 4,
-	JOB_RUNNER_LOST = 8
-};
+enum { JOB_TIMED_OUT = 1, JOB_GET_FAILED = 2, JOB_SETUP_FAILED = 4, JOB_RUNNER_LOST = 8 };
 
 struct wbuf {
 	unsigned char *p;
@@ -67,9 +81,9 @@ void wbuf_init(struct wbuf *b, enum wire_type type);
 void wbuf_u32(struct wbuf *b, uint32_t v);
 void wbuf_i64(struct wbuf *b, int64_t v);
 void wbuf_bytes(struct wbuf *b, const void *p, size_t n);
-void wbuf_str(struct wbuf *b, const char *s);       /* NULL is sent as "" */
-void wbuf_strv(struct wbuf *b, char *const *v);     /* count, then each string */
-void wbuf_fd(struct wbuf *b, int fd);               /* attach a descriptor */
+void wbuf_str(struct wbuf *b, const char *s);           /* NULL is sent as "" */
+void wbuf_strv(struct wbuf *b, char *const *v);         /* count, then each string */
+void wbuf_fd(struct wbuf *b, int fd);                   /* attach a descriptor */
 void wbuf_raw(struct wbuf *b, const void *p, size_t n); /* bytes as they are: no length */
 void wbuf_free(struct wbuf *b);
 
@@ -110,13 +124,11 @@ void wire_conn_init(struct wire_conn *c, int fd);
 int wire_conn_fill(struct wire_conn *c);
 /* Takes the next complete frame: 1 and type/payload/fds filled (payload valid
  * until the next call), 0 when incomplete, -1 when the stream is corrupt. */
-int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload,
-                   int *fds, int *nfds);
+int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int *fds, int *nfds);
 /* Reads until one whole frame has arrived (blocking socket); same returns as
  * wire_conn_next, with 0 meaning EOF. */
-int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload,
-                   int *fds, int *nfds);
-void wire_conn_free(struct wire_conn *c);   /* closes undelivered descriptors, not c->fd */
+int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int *fds, int *nfds);
+void wire_conn_free(struct wire_conn *c); /* closes undelivered descriptors, not c->fd */
 
 void close_fds(int *fds, int n);
 

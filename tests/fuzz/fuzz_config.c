@@ -27,7 +27,8 @@ static void check_pool(const struct pool_settings *ps)
 	char why[512];
 
 	FUZZ_CHECK(pool_name_valid(ps->name));
-	FUZZ_CHECK(!strcmp(ps->backend, "local") || !strcmp(ps->backend, "ssh") || !strcmp(ps->backend, "fly"));
+	FUZZ_CHECK(!strcmp(ps->backend, "local") || !strcmp(ps->backend, "ssh") ||
+	           !strcmp(ps->backend, "fly"));
 	FUZZ_CHECK(ps->min >= 0 && ps->min <= ps->max && ps->max <= LIMIT_MAX);
 	FUZZ_CHECK(ps->max_concurrency >= 1 && ps->max_concurrency <= LIMIT_MAX);
 	FUZZ_CHECK(ps->idle_ms > 0 && ps->idle_ms <= 30 * DAY_MS);

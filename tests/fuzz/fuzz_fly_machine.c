@@ -7,8 +7,8 @@
 
 static void check_machine(const struct fly_machine *m)
 {
-	const char *s[] = { m->id, m->name, m->instance_id, m->state, m->private_ip, m->region,
-	                    m->image, m->image_ref, m->image_digest };
+	const char *s[] = { m->id,     m->name,  m->instance_id, m->state,       m->private_ip,
+		            m->region, m->image, m->image_ref,   m->image_digest };
 	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
 		FUZZ_CHECK(s[i] != NULL);
 	FUZZ_CHECK(m->id[0]);

@@ -49,7 +49,10 @@ int main(void)
 	char *env[] = { "PATH=/usr/bin:/bin", "HOME=/home/u", "FLAME_POOL=ffmpeg", "FLAME_JOB=7", NULL };
 	char *puts[] = { "in.mp4", NULL }, *gets[] = { "out.*", "logs/*.txt", NULL }, *none[] = { NULL };
 	struct wbuf w, all;
-	struct { const char *name; struct wbuf w; } jobs[3];
+	struct {
+		const char *name;
+		struct wbuf w;
+	} jobs[3];
 
 	job(&jobs[0].w, argv, env, puts, gets, 1), jobs[0].name = "ffmpeg";
 	job(&jobs[1].w, sh, env, none, none, 0), jobs[1].name = "sh-c";
@@ -69,18 +72,26 @@ int main(void)
 	frame("out", &w);
 	wbuf_init(&w, W_CAPACITY), wbuf_u32(&w, 4);
 	frame("capacity", &w);
-	wbuf_init(&w, W_RUNNER_INFO), wbuf_str(&w, "{\"machine\":\"1857156b526dd8\",\"host_key\":\"ssh-ed25519 AAAA\"}");
+	wbuf_init(&w, W_RUNNER_INFO),
+		wbuf_str(&w, "{\"machine\":\"1857156b526dd8\",\"host_key\":\"ssh-ed25519 AAAA\"}");
 	frame("runner-info", &w);
 	wbuf_init(&w, W_PING);
 	frame("ping", &w);
-	wbuf_init(&w, W_GET), wbuf_u32(&w, 7), wbuf_str(&w, "out.*"), wbuf_str(&w, "out.mp4"), wbuf_u32(&w, 0644),
-		wbuf_i64(&w, 1 << 20);
+	wbuf_init(&w, W_GET), wbuf_u32(&w, 7), wbuf_str(&w, "out.*"), wbuf_str(&w, "out.mp4"),
+		wbuf_u32(&w, 0644), wbuf_i64(&w, 1 << 20);
 	frame("get", &w);
 	put("wire", "three-jobs", all.p, all.len);
 	wbuf_free(&all);
 	/* round-trip scripts (fuzz_wire.c): 'E', type, piece size, then values */
-	put("wire", "script-values", "E\x15\x03\x00\x01\x02\x03\x04\x05\x06\x07\x08"
-	    "\x01\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\x02\x00\x00\x00\x00\x00\x00\x00\x00\x05" "hello", 41);
-	put("wire", "script-strv", "E\x28\x07\x03\x00\x00\x00\x00\x00\x00\x00\x00\x03\x02" "ab\x00\x03" "xyz", 22);
+	put("wire", "script-values",
+	    "E\x15\x03\x00\x01\x02\x03\x04\x05\x06\x07\x08"
+	    "\x01\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\x02\x00\x00\x00\x00\x00\x00\x00\x00\x05"
+	    "hello",
+	    41);
+	put("wire", "script-strv",
+	    "E\x28\x07\x03\x00\x00\x00\x00\x00\x00\x00\x00\x03\x02"
+	    "ab\x00\x03"
+	    "xyz",
+	    22);
 	return 0;
 }

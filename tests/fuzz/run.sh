@@ -22,12 +22,12 @@ for name in "$@"; do
 		"$work" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	files=$(ls "$work" | wc -l)
+	files=$(find "$work" -mindepth 1 -maxdepth 1 | wc -l)
 	if [ "$rc" -eq 0 ]; then
 		echo "fuzz_$name: ok, ${secs} s, ${runs:-?} runs, corpus $files"
 	else
 		failed=1
-		crash=$(ls -d "$art"/* 2>/dev/null | head -n 1)
+		crash=$(find "$art" -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)
 		why=$(grep -m 1 -E 'runtime error|property broken|ERROR: [A-Za-z]+Sanitizer' "$log" ||
 		      grep -m 1 'ERROR: ' "$log")
 		echo "fuzz_$name: FAILED (exit $rc) ${crash:-no input saved}: ${why:-see $log}"

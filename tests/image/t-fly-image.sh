@@ -9,7 +9,9 @@
 #
 # (`make check-image` runs it; needs root.) Not in tests/t: the image needs
 # Debian's package mirror to build, and `make check` runs without network.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
 ROOTFS=${FLAME_IMAGE_ROOTFS:-}

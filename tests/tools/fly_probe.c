@@ -217,8 +217,9 @@ out:
 static void print_machine(const struct fly_machine *m)
 {
 	printf("id %s\nname %s\nstate %s\nprivate_ip %s\ninstance_id %s\nregion %s\nimage %s\n"
-	       "image_ref %s\nimage_digest %s\n", m->id, m->name, m->state, m->private_ip, m->instance_id,
-	       m->region, m->image, m->image_ref, m->image_digest);
+	       "image_ref %s\nimage_digest %s\n",
+	       m->id, m->name, m->state, m->private_ip, m->instance_id, m->region, m->image, m->image_ref,
+	       m->image_digest);
 	for (size_t i = 0; i < m->nmeta; i++)
 		printf("metadata.%s %s\n", m->meta[i].key, m->meta[i].value);
 }

@@ -39,8 +39,8 @@ int main(int argc, char **argv)
 		msg("%s", err);
 		return 255;
 	}
-	if (ssh_run(c, argv[5], NULL, 0, &out, &outlen, &errout, &errlen, 1 << 20, &status, err,
-	            sizeof err) < 0) {
+	if (ssh_run(c, argv[5], NULL, 0, &out, &outlen, &errout, &errlen, 1 << 20, &status, err, sizeof err) <
+	    0) {
 		msg("%s", err);
 		ssh_close(c);
 		return 255;

@@ -46,9 +46,12 @@ static void test_settings_are_read(void **state)
 	char err[256];
 	(void)state;
 	agent_conf_init(&c, "/");
-	assert_int_equal(agent_conf_parse(&c, "{\"port\": 2200, \"listen\": \"fdaa:0:1::3\", "
-	                                      "\"idle_shutdown_after\": \"1m\", \"failsafe\": \"5s\", "
-	                                      "\"grace\": \"2s\", \"max_concurrency\": 8}", err, sizeof err), 0);
+	assert_int_equal(agent_conf_parse(&c,
+	                                  "{\"port\": 2200, \"listen\": \"fdaa:0:1::3\", "
+	                                  "\"idle_shutdown_after\": \"1m\", \"failsafe\": \"5s\", "
+	                                  "\"grace\": \"2s\", \"max_concurrency\": 8}",
+	                                  err, sizeof err),
+	                 0);
 	assert_int_equal(c.port, 2200);
 	assert_string_equal(c.listen, "fdaa:0:1::3");
 	assert_int_equal(c.idle_ms, 60000);
@@ -100,8 +103,9 @@ static void test_sshd_config_has_the_runner_settings(void **state)
 	assert_non_null(strstr(text, "PrintMotd no\n"));
 	assert_non_null(strstr(text, "UseDNS no\n"));
 	/* no shell rc file: HOME is a private empty directory */
-	assert_non_null(strstr(text, "SetEnv HOME=/r/run/flame-agent/home FLAME_AGENT_STATE=/r/run/flame-agent "
-	                             "PATH=/opt/flame/bin:/usr/bin\n"));
+	assert_non_null(strstr(text,
+	                       "SetEnv HOME=/r/run/flame-agent/home FLAME_AGENT_STATE=/r/run/flame-agent "
+	                       "PATH=/opt/flame/bin:/usr/bin\n"));
 	assert_null(strstr(text, "ChannelTimeout"));
 	free(text);
 	c.listen[0] = '\0';

@@ -116,10 +116,11 @@ static void test_every_setting(void **state)
 	struct config cfg;
 	const struct pool_settings *ps;
 	(void)state;
-	assert_int_equal(parse(&cfg,
-		"{\"pools\": {\"ffmpeg\": {\"backend\": \"local\", \"min\": 1, \"max\": 8,"
-		" \"max_concurrency\": 3, \"idle_shutdown_after\": \"5m\", \"boot_timeout\": 10,"
-		" \"slot_timeout\": \"1.5s\"}}}"), 0);
+	assert_int_equal(
+		parse(&cfg, "{\"pools\": {\"ffmpeg\": {\"backend\": \"local\", \"min\": 1, \"max\": 8,"
+	                    " \"max_concurrency\": 3, \"idle_shutdown_after\": \"5m\", \"boot_timeout\": 10,"
+	                    " \"slot_timeout\": \"1.5s\"}}}"),
+		0);
 	ps = config_find(&cfg, "ffmpeg");
 	assert_non_null(ps);
 	assert_string_equal(ps->name, "ffmpeg");
@@ -138,7 +139,8 @@ static void test_limits_at_edges(void **state)
 	struct config cfg;
 	const struct pool_settings *ps;
 	(void)state;
-	assert_int_equal(parse(&cfg, "{\"pools\": {\"p\": {\"min\": 0, \"max\": 1, \"max_concurrency\": 1}}}"), 0);
+	assert_int_equal(
+		parse(&cfg, "{\"pools\": {\"p\": {\"min\": 0, \"max\": 1, \"max_concurrency\": 1}}}"), 0);
 	ps = config_find(&cfg, "p");
 	assert_int_equal(ps->min, 0);
 	assert_int_equal(ps->max, 1);
@@ -156,14 +158,16 @@ static void test_durations_strings_and_numbers(void **state)
 	const struct pool_settings *ps;
 	(void)state;
 	assert_int_equal(parse(&cfg, "{\"pools\": {\"p\": {\"idle_shutdown_after\": 1.5,"
-	                             " \"boot_timeout\": \"500ms\", \"slot_timeout\": \"2\"}}}"), 0);
+	                             " \"boot_timeout\": \"500ms\", \"slot_timeout\": \"2\"}}}"),
+	                 0);
 	ps = config_find(&cfg, "p");
 	assert_int_equal(ps->idle_ms, 1500);
 	assert_int_equal(ps->boot_ms, 500);
 	assert_int_equal(ps->slot_ms, 2000);
 	config_free(&cfg);
 	assert_int_equal(parse(&cfg, "{\"pools\": {\"p\": {\"idle_shutdown_after\": \"1h\","
-	                             " \"boot_timeout\": 0.25, \"slot_timeout\": 60}}}"), 0);
+	                             " \"boot_timeout\": 0.25, \"slot_timeout\": 60}}}"),
+	                 0);
 	ps = config_find(&cfg, "p");
 	assert_int_equal(ps->idle_ms, 3600000);
 	assert_int_equal(ps->boot_ms, 250);
@@ -174,8 +178,8 @@ static void test_durations_strings_and_numbers(void **state)
 static void test_zero_and_bad_durations_refused(void **state)
 {
 	static const char *keys[] = { "idle_shutdown_after", "boot_timeout", "slot_timeout" };
-	static const char *bad[] = { "\"0s\"", "\"0\"", "\"0ms\"", "0", "-1", "\"-1s\"", "\"abc\"",
-	                             "\"\"", "\"5 m\"", "true", "null", "[1]", "{}", "\"721h\"" };
+	static const char *bad[] = { "\"0s\"", "\"0\"",   "\"0ms\"", "0",    "-1",  "\"-1s\"", "\"abc\"",
+		                     "\"\"",   "\"5 m\"", "true",    "null", "[1]", "{}",      "\"721h\"" };
 	(void)state;
 	for (size_t k = 0; k < 3; k++)
 		for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
@@ -279,9 +283,10 @@ static void test_replaces_pool_by_name(void **state)
 	(void)state;
 	memset(&cfg, 0, sizeof cfg);
 	assert_int_equal(config_parse(&cfg, "{\"pools\": {\"a\": {\"min\": 1, \"max\": 2}, \"u\": {}}}",
-	                              "user.json", err, sizeof err), 0);
-	assert_int_equal(config_parse(&cfg, "{\"pools\": {\"a\": {\"max\": 7}}}",
-	                              "flame.json", err, sizeof err), 0);
+	                              "user.json", err, sizeof err),
+	                 0);
+	assert_int_equal(
+		config_parse(&cfg, "{\"pools\": {\"a\": {\"max\": 7}}}", "flame.json", err, sizeof err), 0);
 	assert_int_equal(cfg.npools, 2);
 	assert_int_equal(config_find(&cfg, "a")->max, 7);
 	/* the later file's pool replaces the whole pool */
@@ -362,7 +367,8 @@ static void test_pool_names_default_first(void **state)
 	free(s);
 	config_free(&cfg);
 
-	assert_int_equal(parse(&cfg, "{\"pools\": {\"zeta\": {}, \"default\": {\"max\": 1}, \"alpha\": {}}}"), 0);
+	assert_int_equal(parse(&cfg, "{\"pools\": {\"zeta\": {}, \"default\": {\"max\": 1}, \"alpha\": {}}}"),
+	                 0);
 	s = config_pool_names(&cfg);
 	assert_string_equal(s, "default, zeta, alpha");
 	free(s);
@@ -443,8 +449,10 @@ static void test_fly_pool_settings_and_defaults_from_env(void **state)
 	setenv("FLY_APP_NAME", "parent-app", 1);
 	setenv("FLY_IMAGE_REF", "registry.fly.io/parent-app:deployment-7", 1);
 	setenv("FLY_REGION", "ams", 1);
-	assert_int_equal(parse(&cfg, "{\"pools\": {\"f\": {\"backend\": \"fly\", \"cpus\": 2, "
-	                              "\"memory_mb\": 1024, \"env\": {\"A\": \"b\"}, \"failsafe\": \"25s\"}}}"), 0);
+	assert_int_equal(parse(&cfg,
+	                       "{\"pools\": {\"f\": {\"backend\": \"fly\", \"cpus\": 2, "
+	                       "\"memory_mb\": 1024, \"env\": {\"A\": \"b\"}, \"failsafe\": \"25s\"}}}"),
+	                 0);
 	assert_string_equal(cfg.pools[0].backend, "fly");
 	contains(cfg.pools[0].backend_conf, "\"app\":\"parent-app\"");
 	contains(cfg.pools[0].backend_conf, "\"image\":\"registry.fly.io/parent-app:deployment-7\"");
@@ -456,7 +464,8 @@ static void test_fly_pool_settings_and_defaults_from_env(void **state)
 	config_free(&cfg);
 	/* the file wins over the environment */
 	assert_int_equal(parse(&cfg, "{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"x\", "
-	                              "\"image\": \"img:1\"}}}"), 0);
+	                             "\"image\": \"img:1\"}}}"),
+	                 0);
 	contains(cfg.pools[0].backend_conf, "\"app\":\"x\"");
 	contains(cfg.pools[0].backend_conf, "\"image\":\"img:1\"");
 	config_free(&cfg);
@@ -473,18 +482,21 @@ static void test_fly_pool_errors(void **state)
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"image\": \"i\"}}}", "f", "\"app\"");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\"}}}", "f", "\"image\"");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"memory_mb\": 300}}}", "f", "memory_mb");
+	        "\"memory_mb\": 300}}}",
+	        "f", "memory_mb");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"env\": {\"A\": 1}}}}", "f", "env");
+	        "\"env\": {\"A\": 1}}}}",
+	        "f", "env");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"port\": 70000}}}", "f", "port");
+	        "\"port\": 70000}}}",
+	        "f", "port");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"grace\": \"soon\"}}}", "f", "grace");
+	        "\"grace\": \"soon\"}}}",
+	        "f", "grace");
 	refused("{\"pools\": {\"f\": {\"backend\": \"local\", \"image\": \"i\"}}}", "f",
 	        "belongs to fly pools");
 	refused("{\"pools\": {\"f\": {\"backend\": \"cloud\"}}}", "f", "\"fly\"");
 }
-
 
 /* Numbers beyond any range are refused with the range, never converted
  * first (float-to-int overflow is undefined; the sanitizer build aborted). */
@@ -493,20 +505,27 @@ static void test_huge_numbers_refused(void **state)
 	(void)state;
 	unsetenv("FLY_APP_NAME");
 	unsetenv("FLY_IMAGE_REF");
-	refused("{\"pools\": {\"big\": {\"max\": 1e400}}}", "big", "max must be a whole number from 1 to 100000");
-	refused("{\"pools\": {\"big\": {\"max\": -1e400}}}", "big", "max must be a whole number from 1 to 100000");
-	refused("{\"pools\": {\"big\": {\"min\": 1e300}}}", "big", "min must be a whole number from 0 to 100000");
+	refused("{\"pools\": {\"big\": {\"max\": 1e400}}}", "big",
+	        "max must be a whole number from 1 to 100000");
+	refused("{\"pools\": {\"big\": {\"max\": -1e400}}}", "big",
+	        "max must be a whole number from 1 to 100000");
+	refused("{\"pools\": {\"big\": {\"min\": 1e300}}}", "big",
+	        "min must be a whole number from 0 to 100000");
 	refused("{\"pools\": {\"big\": {\"max_concurrency\": 9.3e18}}}", "big", "max_concurrency");
 	refused("{\"pools\": {\"big\": {\"slot_timeout\": 1e400}}}", "big", "slot_timeout");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"cpus\": 1e10}}}", "f", "cpus must be a whole number from 1 to");
+	        "\"cpus\": 1e10}}}",
+	        "f", "cpus must be a whole number from 1 to");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"memory_mb\": 1e400}}}", "f", "memory_mb must be a whole number from 1 to");
+	        "\"memory_mb\": 1e400}}}",
+	        "f", "memory_mb must be a whole number from 1 to");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"port\": -1e300}}}", "f", "port");
+	        "\"port\": -1e300}}}",
+	        "f", "port");
 	/* 256 MiB x 16777217 CPUs wrapped around to 256 in an int */
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
-	        "\"cpus\": 16777217, \"memory_mb\": 1024}}}", "f", "memory_mb 1024 is below");
+	        "\"cpus\": 16777217, \"memory_mb\": 1024}}}",
+	        "f", "memory_mb 1024 is below");
 }
 
 int main(void)

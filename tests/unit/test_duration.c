@@ -160,9 +160,17 @@ static void test_format_truncates_safely(void **state)
 
 static void test_format_parse_round_trip(void **state)
 {
-	static const int64_t values[] = { 0, 1, 17, 100, 250, 999, 1000, 1001, 1100, 1500, 2000,
-	                                  12300, 59999, 60000, 61000, 90000, 300000, 5400000,
-	                                  3600000, 7200000, 86400000, 30LL * 24 * 3600 * 1000 };
+	static const int64_t values[] = { 0,        1,
+		                          17,       100,
+		                          250,      999,
+		                          1000,     1001,
+		                          1100,     1500,
+		                          2000,     12300,
+		                          59999,    60000,
+		                          61000,    90000,
+		                          300000,   5400000,
+		                          3600000,  7200000,
+		                          86400000, 30LL * 24 * 3600 * 1000 };
 	(void)state;
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
 		char buf[64];
@@ -174,7 +182,6 @@ static void test_format_parse_round_trip(void **state)
 		assert_int_equal(back, values[i]);
 	}
 }
-
 
 /* Tenths of a second print as "12.3s": they must read back exactly, however
  * large (found by tests/fuzz/fuzz_duration.c). */

@@ -34,13 +34,13 @@ __attribute__((weak)) const struct backend *backend_find(const char *name)
 #define Q_NAME "it's \"quoted\".txt"
 
 struct fx {
-	char top[1024];          /* holds everything below */
-	char scratch[PATH_MAX];  /* the job's directory */
+	char top[1024];         /* holds everything below */
+	char scratch[PATH_MAX]; /* the job's directory */
 	char dest[PATH_MAX];
-	char outside[PATH_MAX];  /* files the job must not reach */
+	char outside[PATH_MAX]; /* files the job must not reach */
 	char oldcwd[PATH_MAX];
 	int dest_fd;
-	int err_fd;              /* a temp file collecting messages */
+	int err_fd; /* a temp file collecting messages */
 };
 
 static void put(const char *path, const char *text, mode_t mode)
@@ -333,7 +333,7 @@ static void test_get_no_match_and_bad_patterns(void **state)
 	assert_non_null(strstr(e, "flame: --get missing.txt: no file matched\n"));
 	assert_non_null(strstr(e, "flame: --get ../scratch/a.txt: "));
 	assert_non_null(strstr(e, "flame: --get /etc/passwd: "));
-	assert_non_null(strstr(e, "flame: --get sub: "));        /* a directory */
+	assert_non_null(strstr(e, "flame: --get sub: ")); /* a directory */
 	for (const char *p = e; *p; p++)
 		lines += *p == '\n';
 	assert_int_equal(lines, 6);
@@ -506,7 +506,7 @@ static void test_dest_commit_and_abort(void **state)
 	assert_int_equal(files_dest_commit(&a, 04751), 0);
 	assert_string_equal(slurp_at(f->dest_fd, "n/e/w.txt"), "first");
 	assert_int_equal(fstatat(f->dest_fd, "n/e/w.txt", &st, 0), 0);
-	assert_int_equal(st.st_mode & 07777, 0751); /* permission bits only */
+	assert_int_equal(st.st_mode & 07777, 0751);        /* permission bits only */
 	assert_int_equal(files_dest_commit(&a, 0600), -1); /* finished */
 	no_temp_left(f->dest);
 }

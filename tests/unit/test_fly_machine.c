@@ -129,9 +129,10 @@ static void test_body_config(void **state)
 	struct fly_launch l = typical();
 	cJSON *doc = body_of(&l);
 	const cJSON *c = get(doc, "config"), *g, *e, *r, *x;
-	static const char *response_only[] = { "id", "instance_id", "private_ip", "state", "image_ref",
-	                                       "created_at", "updated_at", "events", "name", "region",
-	                                       "nonce", "host_status", "checks" };
+	static const char *response_only[] = { "id",        "instance_id", "private_ip", "state",
+		                               "image_ref", "created_at",  "updated_at", "events",
+		                               "name",      "region",      "nonce",      "host_status",
+		                               "checks" };
 	(void)state;
 	is_str(c, "image", "registry.fly.io/myapp:deployment-01HXYZ");
 	g = get(c, "guest");
@@ -199,8 +200,12 @@ static void test_body_metadata(void **state)
 
 static void test_body_minimal_and_gpu(void **state)
 {
-	struct fly_launch l = { .image = "alpine", .cpu_kind = "shared", .cpus = 1, .memory_mb = 256,
-	                        .launch_id = "L1", .gpu_kind = "a100-pcie-40gb" };
+	struct fly_launch l = { .image = "alpine",
+		                .cpu_kind = "shared",
+		                .cpus = 1,
+		                .memory_mb = 256,
+		                .launch_id = "L1",
+		                .gpu_kind = "a100-pcie-40gb" };
 	cJSON *doc = body_of(&l);
 	const cJSON *c = get(doc, "config"), *g = get(c, "guest");
 	(void)state;
@@ -379,9 +384,11 @@ static void test_parse_machine(void **state)
 
 static void test_parse_sparse_machine(void **state)
 {
-	static const char sparse[] = "{\"id\":\"abc\",\"state\":7,\"image_ref\":{\"repository\":\"app\"},"
-	                             "\"incomplete_config\":{\"image\":\"app:1\",\"metadata\":{\"k\":\"v\"}}}";
-	static const char no_registry[] = "{\"id\":\"x\",\"image_ref\":{\"repository\":\"app\",\"tag\":\"t\"}}";
+	static const char sparse[] =
+		"{\"id\":\"abc\",\"state\":7,\"image_ref\":{\"repository\":\"app\"},"
+		"\"incomplete_config\":{\"image\":\"app:1\",\"metadata\":{\"k\":\"v\"}}}";
+	static const char no_registry[] =
+		"{\"id\":\"x\",\"image_ref\":{\"repository\":\"app\",\"tag\":\"t\"}}";
 	struct fly_machine m;
 	(void)state;
 	assert_int_equal(fly_machine_parse(sparse, strlen(sparse), &m, err, sizeof err), 0);
@@ -402,8 +409,9 @@ static void test_parse_sparse_machine(void **state)
 
 static void test_parse_not_a_machine(void **state)
 {
-	static const char *bad[] = { "", "nope", "[]", "{}", "{\"id\":7}", "{\"id\":\"\"}", "{\"id\":\"a\"",
-	                             "\"id\"" };
+	static const char *bad[] = {
+		"", "nope", "[]", "{}", "{\"id\":7}", "{\"id\":\"\"}", "{\"id\":\"a\"", "\"id\""
+	};
 	struct fly_machine m;
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -464,16 +472,19 @@ static void test_error_bodies(void **state)
 	char big[2000], *t;
 	(void)state;
 	error_text_is("{\"error\":\"machine not found\"}", "machine not found");
-	error_text_is("{\"error\":\"deadline_exceeded: machine failed to reach desired state, started, currently "
-	              "created\"}",
-	              "deadline_exceeded: machine failed to reach desired state, started, currently created");
-	error_text_is("{\"error\":\"insufficient capacity\",\"status\":\"insufficient_capacity\",\"details\":{}}",
-	              "insufficient capacity");
+	error_text_is(
+		"{\"error\":\"deadline_exceeded: machine failed to reach desired state, started, currently "
+		"created\"}",
+		"deadline_exceeded: machine failed to reach desired state, started, currently created");
+	error_text_is(
+		"{\"error\":\"insufficient capacity\",\"status\":\"insufficient_capacity\",\"details\":{}}",
+		"insufficient capacity");
 	error_text_is("{\"error\":\"bad\",\"message\":\"lease held\"}", "bad: lease held");
 	error_text_is("{\"error\":\"same\",\"message\":\"same\"}", "same");
 	error_text_is("{\"status\":\"error\",\"message\":\"lease held\",\"code\":409}", "lease held");
 	error_text_is("{\"error\":\"two\\nlines\\r\\n\\ttabbed\"}", "two lines tabbed");
-	error_text_is("<html>\n<h1>502 Bad Gateway</h1>\n</html>\n", "<html> <h1>502 Bad Gateway</h1> </html>");
+	error_text_is("<html>\n<h1>502 Bad Gateway</h1>\n</html>\n",
+	              "<html> <h1>502 Bad Gateway</h1> </html>");
 	error_text_is("{\"ok\":false}", "{\"ok\":false}");
 	error_text_is("", "");
 	error_text_is(NULL, "");
@@ -483,7 +494,6 @@ static void test_error_bodies(void **state)
 	assert_int_equal(strlen(t), 300);
 	free(t);
 }
-
 
 /* The per-CPU bounds times many CPUs overflowed an int and wrapped into
  * range: 256 x 16777217 is 2^32 + 256. */

@@ -110,7 +110,7 @@ static void test_keys_and_actions_are_separate(void **state)
 {
 	struct fly_pace *p = fly_pace_new();
 	static const enum fly_action acts[] = { FLY_ACT_CREATE, FLY_ACT_LIST, FLY_ACT_WAIT, FLY_ACT_STOP,
-	                                        FLY_ACT_DESTROY };
+		                                FLY_ACT_DESTROY };
 	(void)state;
 	for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++)
 		for (int i = 0; i < 3; i++) {

@@ -122,8 +122,9 @@ static void test_environment_base(void **state)
 	assert_int_equal(count_name(env, "FLAME_POOL"), 1);
 	/* only the documented names */
 	for (size_t i = 0; env[i]; i++) {
-		static const char *allowed[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME",
-		                                 "SHELL", "FLAME_POOL", "FLAME_RUNNER", "FLAME_JOB" };
+		static const char *allowed[] = { "PATH",       "HOME",         "LANG",     "LC_ALL",
+			                         "TZ",         "USER",         "LOGNAME",  "SHELL",
+			                         "FLAME_POOL", "FLAME_RUNNER", "FLAME_JOB" };
 		int ok = 0;
 		for (size_t k = 0; k < sizeof allowed / sizeof allowed[0]; k++)
 			ok |= count_name((char *[]){ env[i], NULL }, allowed[k]) == 1;
@@ -143,8 +144,8 @@ static void test_environment_base(void **state)
 
 static void test_environment_assignments_win(void **state)
 {
-	char *assigned[] = { "PATH=/only/here", "NEW=1", "EMPTY=", "EQ=a=b=c", "FLAME_JOB=mine",
-	                     "NEW=2", "PAT=short", NULL };
+	char *assigned[] = { "PATH=/only/here", "NEW=1", "EMPTY=",    "EQ=a=b=c",
+		             "FLAME_JOB=mine",  "NEW=2", "PAT=short", NULL };
 	char **env;
 	(void)state;
 	setenv("PATH", "/usr/bin", 1);

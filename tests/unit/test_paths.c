@@ -233,7 +233,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_private_dir_refuses_non_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_keeps_symlink_targets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_remove_tree_of_a_symlink_removes_only_the_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_of_a_symlink_removes_only_the_link, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,7 @@ __attribute__((weak)) const struct backend *backend_find(const char *name)
 	return NULL;
 }
 
-static struct sched_view view(int ready, int booting, int retiring, int waiting,
-                              long min, long max, long mc)
+static struct sched_view view(int ready, int booting, int retiring, int waiting, long min, long max, long mc)
 {
 	struct sched_view v = { ready, booting, retiring, waiting, min, max, mc };
 	return v;
@@ -37,7 +36,7 @@ static void test_boots_for_min(void **state)
 	assert_int_equal(boots(0, 0, 0, 0, 0, 4, 4), 0);
 	assert_int_equal(boots(0, 0, 0, 0, 2, 4, 4), 2);
 	assert_int_equal(boots(1, 0, 0, 0, 2, 4, 4), 1);
-	assert_int_equal(boots(1, 1, 0, 0, 2, 4, 4), 0);   /* a booting runner counts toward min */
+	assert_int_equal(boots(1, 1, 0, 0, 2, 4, 4), 0); /* a booting runner counts toward min */
 	assert_int_equal(boots(0, 2, 0, 0, 2, 4, 4), 0);
 	assert_int_equal(boots(3, 0, 0, 0, 2, 4, 4), 0);
 	/* retiring runners do not count toward min, but they do count toward max */
@@ -82,12 +81,12 @@ static void test_never_above_max(void **state)
 	assert_int_equal(boots(0, 0, 0, 100, 0, 4, 4), 4);
 	assert_int_equal(boots(3, 0, 0, 100, 0, 4, 4), 1);
 	assert_int_equal(boots(2, 1, 0, 100, 0, 4, 4), 1);
-	assert_int_equal(boots(2, 1, 1, 100, 0, 4, 4), 0);   /* retiring ones still exist */
+	assert_int_equal(boots(2, 1, 1, 100, 0, 4, 4), 0); /* retiring ones still exist */
 	assert_int_equal(boots(0, 0, 4, 100, 0, 4, 4), 0);
 	assert_int_equal(boots(0, 0, 3, 100, 0, 4, 4), 1);
 	assert_int_equal(boots(0, 4, 0, 100, 0, 4, 4), 0);
 	assert_int_equal(boots(4, 0, 0, 100, 0, 4, 4), 0);
-	assert_int_equal(boots(0, 0, 0, 0, 10, 4, 4), 4);    /* even min cannot break max */
+	assert_int_equal(boots(0, 0, 0, 0, 10, 4, 4), 4); /* even min cannot break max */
 	/* above max already (after `pool scale` lowered it): never negative */
 	assert_int_equal(boots(6, 1, 2, 100, 0, 4, 4), 0);
 	assert_int_equal(boots(6, 0, 0, 0, 8, 4, 4), 0);
@@ -105,12 +104,15 @@ static void test_property_max_holds(void **state)
 					for (long min = 0; min <= 5; min++)
 						for (long max = 1; max <= 6; max++)
 							for (long mc = 1; mc <= 5; mc++) {
-								int b = boots(ready, booting, retiring, waiting, min, max, mc);
+								int b = boots(ready, booting, retiring,
+								              waiting, min, max, mc);
 								long exist = (long)ready + booting + retiring;
 								assert_true(b >= 0);
 								if (exist + b > max && b > 0) {
-									print_error("r%d b%d t%d w%d min%ld max%ld mc%ld -> %d\n",
-									            ready, booting, retiring, waiting, min, max, mc, b);
+									print_error(
+										"r%d b%d t%d w%d min%ld max%ld mc%ld -> %d\n",
+										ready, booting, retiring,
+										waiting, min, max, mc, b);
 									fail();
 								}
 							}

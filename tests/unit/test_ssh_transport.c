@@ -39,8 +39,9 @@ static void test_parse_login_forms(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char user[64] = "root", host[256], err[256];
 		int port = 22;
-		assert_int_equal(login_parse(cases[i].in, user, sizeof user, host, sizeof host, &port,
-		                                 err, sizeof err), 0);
+		assert_int_equal(login_parse(cases[i].in, user, sizeof user, host, sizeof host, &port, err,
+		                             sizeof err),
+		                 0);
 		assert_string_equal(user, cases[i].user);
 		assert_string_equal(host, cases[i].host);
 		assert_int_equal(port, cases[i].port);
@@ -49,14 +50,15 @@ static void test_parse_login_forms(void **state)
 
 static void test_parse_login_refuses_bad_forms(void **state)
 {
-	static const char *bad[] = { "", "@host", "user@", "host:0", "host:65536", "host:x",
-	                             "[::1", "[::1]x", "[]:22" };
+	static const char *bad[] = { "",       "@host", "user@",  "host:0", "host:65536",
+		                     "host:x", "[::1",  "[::1]x", "[]:22" };
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char user[64] = "root", host[256], err[256] = "";
 		int port = 22;
-		assert_int_equal(login_parse(bad[i], user, sizeof user, host, sizeof host, &port, err,
-		                                 sizeof err), -1);
+		assert_int_equal(
+			login_parse(bad[i], user, sizeof user, host, sizeof host, &port, err, sizeof err),
+			-1);
 		assert_true(strlen(err) > 0);
 		assert_null(strchr(err, '\n'));
 	}

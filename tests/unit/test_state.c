@@ -128,8 +128,9 @@ static void parse_refuses(const char *json, const char *name)
 	cJSON_Delete(o);
 }
 
-#define GOOD "\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":4," \
-             "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300"
+#define GOOD                                                               \
+	"\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":4," \
+	"\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300"
 
 static void test_settings_parse_refuses(void **state)
 {
@@ -143,23 +144,32 @@ static void test_settings_parse_refuses(void **state)
 	parse_refuses("[]", "p");
 	parse_refuses("{}", "p");
 	parse_refuses("{\"min\":0,\"max\":4,\"max_concurrency\":4,\"idle_shutdown_after\":30,"
-	              "\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":5,\"max\":4,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":-1,\"max\":4,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":0,\"max\":0,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":0,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":0,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":0,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":\"30s\",\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":\"30s\",\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"a-backend-name-too-long\",\"min\":0,\"max\":4,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 	parse_refuses("{\"backend\":\"local\",\"min\":0,\"max\":1e300,\"max_concurrency\":4,"
-	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}", "p");
+	              "\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300}",
+	              "p");
 }
 
 static cJSON *sample_doc(void)
@@ -271,8 +281,8 @@ static void test_read_garbage(void **state)
 	corrupt(f, "null", 4);
 	corrupt(f, "[]", 2);
 	corrupt(f, "42", 2);
-	corrupt(f, "{\"version\": 1}", 14);          /* no pools */
-	corrupt(f, "{\"pools\": {}}", 13);           /* pools not an array */
+	corrupt(f, "{\"version\": 1}", 14); /* no pools */
+	corrupt(f, "{\"pools\": {}}", 13);  /* pools not an array */
 	corrupt(f, "\xff\xfe{\"pools\": []}", 15);
 }
 
@@ -349,8 +359,8 @@ static void test_state_json_reads_back(void **state)
  * kill(2) as a process group. */
 static void test_runner_pid_out_of_range(void **state)
 {
-	static const char *const bad[] = { "1e400", "-1e400", "1e19", "2147483648", "0", "-1", "1.5",
-	                                   "\"42\"", "null" };
+	static const char *const bad[] = { "1e400", "-1e400", "1e19",   "2147483648", "0",
+		                           "-1",    "1.5",    "\"42\"", "null" };
 	char text[64];
 	cJSON *r;
 	(void)state;

@@ -73,8 +73,14 @@ static void test_round_trip_numbers(void **state)
 static void test_round_trip_strings(void **state)
 {
 	static const char *strs[] = {
-		"", "plain", "tab\there", "new\nline\r\n", "\xff\xfe\x80 not utf-8 \xc3",
-		"quotes ' \" `$(rm -rf /)` \\", " leading and trailing ", "-",
+		"",
+		"plain",
+		"tab\there",
+		"new\nline\r\n",
+		"\xff\xfe\x80 not utf-8 \xc3",
+		"quotes ' \" `$(rm -rf /)` \\",
+		" leading and trailing ",
+		"-",
 	};
 	size_t n = sizeof strs / sizeof strs[0];
 	struct wbuf b;
