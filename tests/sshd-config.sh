@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # tests/sshd-config.sh - the private sshd configuration shared by the tests
 # (tests/lib-sshd.sh) and the benchmarks (bench/lib-sshd.sh): loopback only,
-# keys under DIR, root allowed by key only, and HOME set to DIR/home so that
+# keys under DIR (and a user's own ~/.ssh/authorized_keys, for tests that make
+# throw-away users), root allowed by key only, and HOME set to DIR/home so that
 # no shell rc file (0.5 s for root's on Debian) runs with each command.
 # The sessions also get the caller's TMPDIR and XDG_RUNTIME_DIR (when they
 # are absolute paths without blanks or quotes), so that the host side of an
@@ -25,7 +26,7 @@ sshd_write_config () {
 		AddressFamily inet
 		HostKey $1/ssh_host_ed25519_key
 		PidFile $1/sshd.pid
-		AuthorizedKeysFile $1/authorized_keys
+		AuthorizedKeysFile $1/authorized_keys .ssh/authorized_keys
 		PermitRootLogin yes
 		PubkeyAuthentication yes
 		PasswordAuthentication no

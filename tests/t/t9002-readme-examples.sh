@@ -207,12 +207,16 @@ test_expect_success 'ssh host setup, step 0: sshd (UsePAM no) takes a key for th
 	b=$(readme_block "useradd -m -s /bin/sh flame && usermod -p '"'"'*'"'"' flame")
 	u=flrd$$ v=flrl$$
 	sshd_ssh_args a
-	# sshd reads AuthorizedKeysFile as the user: let the throw-away users reach it
-	trap "userdel -f -r $u >/dev/null 2>&1; userdel -f -r $v >/dev/null 2>&1; chmod 700 \"$TEST_ROOT\"" EXIT
-	chmod 711 "$TEST_ROOT" && chmod o+x "$SSHD_A_DIR" && chmod o+r "$SSHD_A_DIR/authorized_keys"
-	useradd -m -s /bin/sh "$v"
+	trap "userdel -f -r $u >/dev/null 2>&1; userdel -f -r $v >/dev/null 2>&1" EXIT
+	# the test sshd also reads ~/.ssh/authorized_keys in the user'"'"'s home
+	authorize () {
+		install -d -m 700 -o "$1" "/home/$1/.ssh" &&
+		install -m 600 -o "$1" "$SSHD_A_DIR/client_ed25519.pub" "/home/$1/.ssh/authorized_keys"
+	}
+	useradd -m -s /bin/sh "$v" && authorize "$v"
 	test_status 255 /usr/bin/ssh "${SSH_ARGS[@]}" "$v@127.0.0.1" true
 	sh -e -c "$(sed "s/ flame\( \|\$\)/ $u\1/g" "$b")"
+	authorize "$u"
 	/usr/bin/ssh "${SSH_ARGS[@]}" "$u@127.0.0.1" echo in >out
 	equals in "$(cat out)"
 '
