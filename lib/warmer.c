@@ -21,15 +21,25 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STOP_GRACE_MS 10000
 #define BOOT_RETRY_MS 1000
 #define SWEEP_MS 60000
+/* Load limits.  Callers beyond them are not refused: they wait in the listen
+ * backlog (connect and the request's send just block) until one ends. */
+#define MAX_CALLERS 4096           /* connections held at once */
+#define FD_HEADROOM 160            /* descriptors kept free: one request's 64, boots */
+#define LISTEN_BACKLOG 4096        /* the kernel caps it at net.core.somaxconn */
+#define REQUEST_BUDGET (16u << 20) /* bytes of half-received requests, all callers */
+#define ACCEPT_PAUSE_MS 100        /* after accept4 ran out of descriptors */
+#define SILENT_MS 5000             /* at the cap: how long a new connection may say nothing */
 
 struct warmer {
 	int listen_fd, lock_fd;
@@ -40,6 +50,10 @@ struct warmer {
 	int stopping, runners_stopped, dirty;
 	int64_t journal_due;
 	int64_t sweep_due;
+	long fd_limit;              /* the soft RLIMIT_NOFILE, raised at start */
+	int ncallers, at_cap;       /* connections held; whether new ones wait */
+	size_t buffered;            /* bytes the callers' buffers hold */
+	int64_t accept_pause_until; /* no accept4 before this */
 };
 
 static struct warmer W;
@@ -177,6 +191,7 @@ static void enqueue(struct caller *c, int at_head)
 static void caller_close(struct caller *c)
 {
 	if (c->fd >= 0) {
+		W.buffered -= c->conn.cap;
 		wire_conn_free(&c->conn);
 		close(c->fd);
 		c->fd = -1;
@@ -204,6 +219,7 @@ static void sweep_callers(void)
 			*pp = c->next;
 			job_request_free(&c->job);
 			free(c);
+			W.ncallers--;
 		} else {
 			pp = &c->next;
 		}
@@ -465,9 +481,12 @@ static void send_started(struct caller *c, struct runner *r)
 	wbuf_free(&w);
 }
 
+/* W_STARTED goes first: once the runner has the job, the caller must not
+ * send it anywhere else (wire.h). */
 static int dispatch(struct caller *c, struct runner *r)
 {
 	c->job_id = ++r->next_job;
+	send_started(c, r);
 	if (r->be->start_job(r, c->job_id, &c->job) < 0) {
 		warmer_on_lost(r, "it did not take a job");
 		return -1;
@@ -477,8 +496,6 @@ static int dispatch(struct caller *c, struct runner *r)
 	c->state = C_RUNNING;
 	c->runner = r;
 	r->busy++;
-	if (c->job.want_started)
-		send_started(c, r);
 	return 0;
 }
 
@@ -696,8 +713,7 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 		caller_finish(c);
 		return;
 	}
-	if (W.stopping) {
-		reply_error(c, EXIT_FAILURE_FLAME, "the warmer is stopping; run the command again");
+	if (W.stopping) { /* not handed on: the caller sends it to the next warmer */
 		caller_finish(c);
 		return;
 	}
@@ -765,20 +781,29 @@ static void on_status(struct caller *c)
 	reply_text(c, W_REPLY, 0, text);
 }
 
+/* No new caller may reach a warmer that is going away, so the socket goes
+ * first; connections still in its backlog are reset, and those callers, like
+ * the queued ones closed here, were never sent W_STARTED: they take their job
+ * to the next warmer. */
+static void close_listener(void)
+{
+	if (W.listen_fd < 0)
+		return;
+	unlink(W.sock_path);
+	close(W.listen_fd);
+	W.listen_fd = -1;
+}
+
 static void begin_stop(const char *why)
 {
 	if (W.stopping)
 		return;
 	W.stopping = 1;
+	close_listener();
 	warmer_log("stopping (%s)", why);
 	for (struct pool *p = W.pools; p; p = p->next)
-		while (p->qhead) {
-			struct caller *c = p->qhead;
-			reply_error(c, EXIT_FAILURE_FLAME,
-			            "the warmer was stopped before a slot in pool '%s' was free",
-			            p->live.name);
-			caller_finish(c);
-		}
+		while (p->qhead)
+			caller_finish(p->qhead);
 }
 
 static void on_caller_frame(struct caller *c, uint8_t type, struct rbuf *r, int *fds, int nfds)
@@ -827,20 +852,56 @@ static void caller_gone(struct caller *c)
 	}
 }
 
+/* At most one line a second: a flood of refusals must not flood the log. */
+static void log_refusal(const char *what)
+{
+	static int64_t last;
+	static int more;
+	int64_t now = now_ms();
+	if (last && now - last < 1000) {
+		more++;
+		return;
+	}
+	if (more)
+		warmer_log("refused a caller: %s (and %d more since the last such line)", what, more);
+	else
+		warmer_log("refused a caller: %s", what);
+	last = now;
+	more = 0;
+}
+
 static void on_caller_readable(struct caller *c)
 {
 	uint8_t type;
 	struct rbuf r = { 0 };
+	size_t before = c->conn.cap;
 	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&c->conn);
 
+	W.buffered = W.buffered - before + c->conn.cap;
+	if (rc < 0 && errno == EMSGSIZE)
+		log_refusal("its request is longer than a request may be (1 MiB)");
+	else if (rc < 0 && errno == EMFILE)
+		log_refusal("the warmer was out of descriptors for its request; it retries");
 	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
 		caller_gone(c);
 		return;
 	}
-	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1)
+	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1) {
+		c->spoke = 1;
 		on_caller_frame(c, type, &r, fds, nfds);
-	if (c->fd >= 0 && rc < 0)
+	}
+	if (c->fd >= 0 && rc < 0) {
+		log_refusal("it sent something that is not a request, or one over 1 MiB");
 		caller_gone(c);
+	}
+	if (c->fd < 0)
+		return;
+	before = c->conn.cap;
+	W.buffered -= before - wire_conn_trim(&c->conn);
+	if (W.buffered > REQUEST_BUDGET && c->conn.len > 0) {
+		log_refusal("half-sent requests hold over 16 MiB; it sent the newest bytes");
+		caller_gone(c);
+	}
 }
 
 static void accept_caller(void)
@@ -848,15 +909,79 @@ static void accept_caller(void)
 	struct timeval tv = { .tv_sec = 2 };
 	struct caller *c;
 	int fd = accept4(W.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* the caller stays in the backlog; polling again now would spin */
+			W.accept_pause_until = now_ms() + ACCEPT_PAUSE_MS;
+			log_refusal("out of descriptors to accept it; it waits");
+		}
 		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	c = xcalloc(1, sizeof *c);
 	c->fd = fd;
 	wire_conn_init(&c->conn, fd);
+	c->conn.max_frame = WIRE_MAX_REQUEST;
+	c->accepted_at = now_ms();
 	c->state = C_CONNECTED;
 	c->next = W.callers;
 	W.callers = c;
+	W.ncallers++;
+}
+
+/* Descriptors open now: /proc/self/fd, less the one reading it. */
+static long fds_in_use(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = -1;
+	if (!d)
+		return 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 2; /* "." and ".." */
+}
+
+/* Whether to take new callers this round.  At the cap the listening socket
+ * is not polled: callers wait in its backlog, and their connect() blocks
+ * once the backlog is full, so none is lost. */
+static int taking_callers(int64_t now)
+{
+	static int64_t said;
+	long used;
+
+	if (W.listen_fd < 0 || now < W.accept_pause_until)
+		return 0;
+	used = W.ncallers >= MAX_CALLERS ? W.fd_limit : fds_in_use();
+	if (used + FD_HEADROOM <= W.fd_limit) {
+		W.at_cap = 0;
+		return 1;
+	}
+	if (!W.at_cap && now - said >= 10000) {
+		warmer_log("at the limit of %d callers or %ld descriptors (%d callers now); new callers "
+		           "wait until one ends",
+		           MAX_CALLERS, W.fd_limit, W.ncallers);
+		said = now;
+	}
+	W.at_cap = 1;
+	return 0;
+}
+
+/* Every caller costs a few descriptors: use all the system allows us. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		W.fd_limit = 1024;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	W.fd_limit = rl.rlim_cur > (rlim_t)1 << 30 ? 1L << 30 : (long)rl.rlim_cur;
 }
 
 /* ---- start-up ---- */
@@ -954,7 +1079,8 @@ static int listen_on(const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 512) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		warmer_log("cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -989,6 +1115,7 @@ static int setup(void)
 	if (grace && duration_parse(grace, &W.grace_ms) < 0)
 		W.grace_ms = 60000;
 	W.started = now_ms();
+	raise_fd_limit();
 	recover();
 	journal_now();
 	sweep_pools(now_ms()); /* after the journal holds every adopted runner */
@@ -998,9 +1125,23 @@ static int setup(void)
 
 /* ---- the loop ---- */
 
+/* Every flame command sends its request as it connects: a connection that
+ * has said nothing for SILENT_MS only holds a place others wait for. */
+static void drop_silent(int64_t now)
+{
+	if (!W.at_cap)
+		return;
+	for (struct caller *c = W.callers; c; c = c->next)
+		if (c->fd >= 0 && !c->spoke && now - c->accepted_at >= SILENT_MS) {
+			log_refusal("it sent no request within 5s while others waited");
+			caller_gone(c);
+		}
+}
+
 static void after_round(void)
 {
 	int64_t now = now_ms();
+	drop_silent(now);
 	while (nlost > 0) {
 		struct lost_mark m = lost[--nlost];
 		handle_lost(m.r, m.why);
@@ -1080,7 +1221,7 @@ static void loop(void)
 			who = xrealloc(who, cap * sizeof *who);
 		}
 		n = 0;
-		pfd[n].fd = W.listen_fd; /* while stopping: status answered, runs refused */
+		pfd[n].fd = taking_callers(now) ? W.listen_fd : -1;
 		pfd[n].events = POLLIN;
 		who[n++] = NULL;
 		for (struct caller *c = W.callers; c; c = c->next) {
@@ -1097,9 +1238,11 @@ static void loop(void)
 					who[n++] = r;
 				}
 			wait = next_deadline(now) - now;
+			if (W.accept_pause_until > now && W.accept_pause_until - now < wait)
+				wait = W.accept_pause_until - now;
 			if (poll(pfd, n, (int)(wait > 1000 ? 1000 : wait)) < 0 && errno != EINTR)
 				break;
-			if (pfd[0].revents & POLLIN)
+			if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN))
 				accept_caller();
 			for (size_t i = 1; i < first_runner; i++)
 				if (pfd[i].revents && ((struct caller *)who[i])->fd == pfd[i].fd)
@@ -1122,6 +1265,7 @@ static void loop(void)
 
 static void teardown(void)
 {
+	close_listener(); /* before any caller hears of the end (begin_stop) */
 	for (struct caller *c = W.callers; c; c = c->next) {
 		caller_close(c);
 		job_request_free(&c->job);
@@ -1143,8 +1287,7 @@ static void teardown(void)
 		W.pools = p->next;
 		free(p);
 	}
-	unlink(W.sock_path);
-	close(W.listen_fd);
+	close_listener();
 	close(W.lock_fd);
 	free(W.sock_path);
 	free(W.state_path);
