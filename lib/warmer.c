@@ -6,6 +6,7 @@
 #include "warmer.h"
 #include "backend.h"
 #include "duration.h"
+#include "flame_limits.h"
 #include "paths.h"
 #include "schedule.h"
 #include "state.h"
@@ -501,10 +502,10 @@ static int dispatch(struct caller *c, struct runner *r)
 
 static struct runner *pick_runner(struct pool *p)
 {
-	int busy[512], ready[512], n = 0;
-	struct runner *rs[512];
+	int busy[LIMIT_RUNNERS], ready[LIMIT_RUNNERS], n = 0;
+	struct runner *rs[LIMIT_RUNNERS];
 	int i;
-	for (struct runner *r = p->runners; r && n < 512; r = r->next, n++) {
+	for (struct runner *r = p->runners; r && n < LIMIT_RUNNERS; r = r->next, n++) {
 		rs[n] = r;
 		busy[n] = r->busy;
 		ready[n] = r->state == R_READY && (r->capacity == 0 || r->busy < r->capacity);
@@ -677,8 +678,9 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 		free(conf);
 	}
 	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 && ps->max >= 1 &&
-	     ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 && ps->boot_ms > 0 &&
-	     ps->slot_ms > 0;
+	     ps->max <= LIMIT_RUNNERS && ps->max_concurrency >= 1 &&
+	     ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max && ps->idle_ms > 0 &&
+	     ps->boot_ms > 0 && ps->slot_ms > 0;
 	free(name);
 	free(backend);
 	return ok ? 0 : -1;
@@ -745,7 +747,13 @@ static void on_scale(struct caller *c, struct rbuf *r)
 		next.max = (long)max;
 	if (mc >= 0)
 		next.max_concurrency = (long)mc;
-	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.min > next.max) {
+	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.max > LIMIT_RUNNERS ||
+	    next.max_concurrency > LIMIT_CONCURRENCY) {
+		reply_error(c, EXIT_USAGE, "pool '%s': max is at most %d and max_concurrency at most %d",
+		            p->live.name, LIMIT_RUNNERS, LIMIT_CONCURRENCY);
+		return;
+	}
+	if (next.min > next.max) {
 		reply_error(c, EXIT_USAGE,
 		            "pool '%s': min %ld would be above max %ld; give both, e.g. --min %ld --max %ld",
 		            p->live.name, next.min, next.max, next.min, next.min);
