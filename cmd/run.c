@@ -277,13 +277,15 @@ static void send_signal(int sock, int sig)
 	wbuf_free(&w);
 }
 
-static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int *started)
+static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int *accepted)
 {
+	if (type != W_ACCEPTED && type != W_DONE && type != W_ERROR && type != W_STARTED)
+		return -1;
+	*accepted = 1;
 	if (type == W_STARTED) {
 		char *runner = rbuf_str(r);
 		uint32_t job = rbuf_u32(r);
 		int64_t waited = rbuf_i64(r);
-		*started = 1;
 		if (o->verbose)
 			msg("job %u on runner %s (waited %lld ms for a slot)", job, runner,
 			    (long long)waited);
@@ -312,12 +314,12 @@ static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int 
 
 /* Signals always go to the warmer: it passes them to the job, or ends a
  * caller still waiting for a slot with 128+N.  A connection that ends before
- * W_STARTED means no runner has the job (wire.h): NOT_HANDED_ON, unless a
- * signal asked us to give up meanwhile (128+N then). */
+ * W_ACCEPTED means the warmer did not take the job (wire.h): NOT_HANDED_ON,
+ * unless a signal asked us to give up meanwhile (128+N then). */
 static int wait_for_job(int sock, const struct run_opts *o)
 {
 	struct wire_conn conn;
-	int code = -1, started = 0, last_sig = 0;
+	int code = -1, accepted = 0, last_sig = 0;
 
 	wire_conn_init(&conn, sock);
 	while (code < 0) {
@@ -337,7 +339,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		rc = wire_conn_fill(&conn);
-		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !started) {
+		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !accepted) {
 			code = last_sig ? 128 + last_sig : NOT_HANDED_ON;
 			break;
 		}
@@ -350,7 +352,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 		}
 		while (code < 0 && wire_conn_next(&conn, &type, &r, fds, &nfds) == 1) {
 			close_fds(fds, nfds);
-			code = on_frame(type, &r, o, &started);
+			code = on_frame(type, &r, o, &accepted);
 		}
 	}
 	wire_conn_free(&conn);
@@ -370,8 +372,8 @@ static void ensure_std_fds(void)
 }
 
 /* Sends the job to a warmer and waits for its end.  A warmer that goes away
- * before a runner has the job (stopping, restarting, out of descriptors) did
- * not lose it: it goes to the next warmer, which the connect starts. */
+ * before it took the job (stopping, restarting, out of descriptors) did not
+ * lose it: it goes to the next warmer, which the connect starts. */
 static int hand_on(struct wbuf *w, const struct run_opts *o)
 {
 	char err[1024];

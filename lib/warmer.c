@@ -482,12 +482,9 @@ static void send_started(struct caller *c, struct runner *r)
 	wbuf_free(&w);
 }
 
-/* W_STARTED goes first: once the runner has the job, the caller must not
- * send it anywhere else (wire.h). */
 static int dispatch(struct caller *c, struct runner *r)
 {
 	c->job_id = ++r->next_job;
-	send_started(c, r);
 	if (r->be->start_job(r, c->job_id, &c->job) < 0) {
 		warmer_on_lost(r, "it did not take a job");
 		return -1;
@@ -497,6 +494,8 @@ static int dispatch(struct caller *c, struct runner *r)
 	c->state = C_RUNNING;
 	c->runner = r;
 	r->busy++;
+	if (c->job.want_started)
+		send_started(c, r);
 	return 0;
 }
 
@@ -719,6 +718,7 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 		caller_finish(c);
 		return;
 	}
+	reply_text(c, W_ACCEPTED, 0, ""); /* before it can run anywhere (wire.h) */
 	c->pool = pool_declare(&ps);
 	c->queued_at = now_ms();
 	c->deadline = c->queued_at + (slot_override > 0 ? slot_override : c->pool->live.slot_ms);
@@ -790,9 +790,8 @@ static void on_status(struct caller *c)
 }
 
 /* No new caller may reach a warmer that is going away, so the socket goes
- * first; connections still in its backlog are reset, and those callers, like
- * the queued ones closed here, were never sent W_STARTED: they take their job
- * to the next warmer. */
+ * first; connections still in its backlog are reset, and those callers were
+ * never sent W_ACCEPTED: they take their job to the next warmer. */
 static void close_listener(void)
 {
 	if (W.listen_fd < 0)
@@ -810,8 +809,13 @@ static void begin_stop(const char *why)
 	close_listener();
 	warmer_log("stopping (%s)", why);
 	for (struct pool *p = W.pools; p; p = p->next)
-		while (p->qhead)
-			caller_finish(p->qhead);
+		while (p->qhead) {
+			struct caller *c = p->qhead;
+			reply_error(c, EXIT_FAILURE_FLAME,
+			            "the warmer was stopped before a slot in pool '%s' was free",
+			            p->live.name);
+			caller_finish(c);
+		}
 }
 
 static void on_caller_frame(struct caller *c, uint8_t type, struct rbuf *r, int *fds, int nfds)

@@ -26,13 +26,15 @@ enum wire_type {
 	W_SCALE,
 	W_STATUS,
 	W_STOP,
-	/* warmer -> CLI; W_STARTED is sent to every W_RUN caller before its
-	 * job goes to a runner: a connection that ends before it means the job
-	 * was not handed on, and the caller may send it again elsewhere */
+	/* warmer -> CLI */
 	W_STARTED = 20,
 	W_DONE,
 	W_ERROR,
 	W_REPLY,
+	/* the warmer has taken a W_RUN (queued it): from here on it answers; a
+	 * connection that ends before this means the job was not taken, and the
+	 * caller may send it to another warmer */
+	W_ACCEPTED,
 	/* warmer -> runner agent */
 	W_JOB = 40,
 	W_JOB_SIGNAL,
