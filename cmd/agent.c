@@ -7,6 +7,7 @@
  * away (killing its jobs: nothing outlives its owner), or when it has been
  * idle for the failsafe period. */
 #include "cmds.h"
+#include "flame_limits.h"
 #include "job.h"
 #include "paths.h"
 #include "util.h"
@@ -24,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_JOBS 1024
+#define MAX_JOBS LIMIT_CONCURRENCY
 #define STOP_GRACE_MS 10000
 
 enum phase { RUNNING, COLLECTING };
@@ -164,7 +165,7 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 			j->getdir_fd = dup(spec.getdir_fd);
 		}
 		j->err_fd = fcntl(spec.stdio[2], F_DUPFD_CLOEXEC, 3);
-		j->deadline = spec.timeout_ms ? now_ms() + spec.timeout_ms : 0;
+		j->deadline = spec.timeout_ms > 0 ? limit_deadline(now_ms(), spec.timeout_ms) : 0;
 		a->jobs[a->njobs++] = j;
 	}
 	close_fds(fds, nfds);

@@ -17,6 +17,7 @@
 #include "agent_beat.h"
 #include "cmds.h"
 #include "files.h"
+#include "flame_limits.h"
 #include "job.h"
 #include "paths.h"
 #include "slot_keeper.h"
@@ -277,7 +278,7 @@ static int start(struct slot_job *j, struct job_spec *spec, const char *root, in
 		send_done(out, j->id, status, j->pid < 0 ? 0 : JOB_SETUP_FAILED);
 		return -1;
 	}
-	j->deadline = spec->timeout_ms ? now_ms() + spec->timeout_ms : 0;
+	j->deadline = spec->timeout_ms > 0 ? limit_deadline(now_ms(), spec->timeout_ms) : 0;
 	return 0;
 }
 

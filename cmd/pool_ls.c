@@ -102,8 +102,14 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "?";
 }
 
+/* Whole seconds; a journal value out of range (negative, NaN, 1e300) shows
+ * as 0 or as the most a duration may be, never as something it converts to. */
 static void fmt_secs(double s, char *buf, size_t len)
 {
+	if (!(s > 0))
+		s = 0;
+	if (s > 1e9) /* ~31 years: far more than any runner lives */
+		s = 1e9;
 	duration_format((int64_t)(s * 1000 + 0.5) / 1000 * 1000, buf, len);
 }
 

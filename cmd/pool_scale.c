@@ -4,6 +4,7 @@
 #include "cmds.h"
 #include "client.h"
 #include "config.h"
+#include "flame_limits.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -14,10 +15,11 @@
 
 #define SCALE_USAGE "usage: flame pool scale NAME [--min N] [--max N] [--max-concurrency N]"
 
-static int limit(const char *opt, const char *arg, long min, long *out)
+static int limit(const char *opt, const char *arg, long min, long max, long *out)
 {
-	if (parse_long(arg, min, 100000, out) < 0) {
-		msg("pool scale: %s must be a whole number from %ld to 100000 (got '%.40s')", opt, min, arg);
+	if (parse_long(arg, min, max, out) < 0) {
+		msg("pool scale: %s must be a whole number from %ld to %ld (got '%.40s')", opt, min, max,
+		    arg);
 		return -1;
 	}
 	return 0;
@@ -87,9 +89,9 @@ int cmd_pool_scale(int argc, char **argv)
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if ((c == 'n' && limit("--min", optarg, 0, &min) < 0) ||
-		    (c == 'x' && limit("--max", optarg, 1, &max) < 0) ||
-		    (c == 'c' && limit("--max-concurrency", optarg, 1, &mc) < 0))
+		if ((c == 'n' && limit("--min", optarg, 0, LIMIT_RUNNERS, &min) < 0) ||
+		    (c == 'x' && limit("--max", optarg, 1, LIMIT_RUNNERS, &max) < 0) ||
+		    (c == 'c' && limit("--max-concurrency", optarg, 1, LIMIT_CONCURRENCY, &mc) < 0))
 			return EXIT_USAGE;
 		if (c == 'h') {
 			printf("%s\n", SCALE_USAGE);

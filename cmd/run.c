@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run_opts {
@@ -31,6 +32,10 @@ struct run_opts {
 	int verbose;
 	char **argv;
 };
+
+/* wait_for_job: the connection ended before the warmer took the job */
+#define NOT_HANDED_ON (-2)
+#define HAND_ON_TRIES 20
 
 static int sigpipe_fds[2] = { -1, -1 };
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -272,8 +277,11 @@ static void send_signal(int sock, int sig)
 	wbuf_free(&w);
 }
 
-static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o)
+static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int *accepted)
 {
+	if (type != W_ACCEPTED && type != W_DONE && type != W_ERROR && type != W_STARTED)
+		return -1;
+	*accepted = 1;
 	if (type == W_STARTED) {
 		char *runner = rbuf_str(r);
 		uint32_t job = rbuf_u32(r);
@@ -305,11 +313,13 @@ static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o)
 }
 
 /* Signals always go to the warmer: it passes them to the job, or ends a
- * caller still waiting for a slot with 128+N. */
+ * caller still waiting for a slot with 128+N.  A connection that ends before
+ * W_ACCEPTED means the warmer did not take the job (wire.h): NOT_HANDED_ON,
+ * unless a signal asked us to give up meanwhile (128+N then). */
 static int wait_for_job(int sock, const struct run_opts *o)
 {
 	struct wire_conn conn;
-	int code = -1;
+	int code = -1, accepted = 0, last_sig = 0;
 
 	wire_conn_init(&conn, sock);
 	while (code < 0) {
@@ -322,11 +332,17 @@ static int wait_for_job(int sock, const struct run_opts *o)
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		if ((pfd[1].revents & POLLIN) && read(sigpipe_fds[0], &sig, 1) == 1)
+		if ((pfd[1].revents & POLLIN) && read(sigpipe_fds[0], &sig, 1) == 1) {
 			send_signal(sock, sig);
+			last_sig = sig;
+		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		rc = wire_conn_fill(&conn);
+		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !accepted) {
+			code = last_sig ? 128 + last_sig : NOT_HANDED_ON;
+			break;
+		}
 		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
 			char *log = client_log_path();
 			msg("lost the warmer before the job finished; see %s", log);
@@ -336,7 +352,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 		}
 		while (code < 0 && wire_conn_next(&conn, &type, &r, fds, &nfds) == 1) {
 			close_fds(fds, nfds);
-			code = on_frame(type, &r, o);
+			code = on_frame(type, &r, o, &accepted);
 		}
 	}
 	wire_conn_free(&conn);
@@ -355,13 +371,42 @@ static void ensure_std_fds(void)
 		}
 }
 
+/* Sends the job to a warmer and waits for its end.  A warmer that goes away
+ * before it took the job (stopping, restarting, out of descriptors) did not
+ * lose it: it goes to the next warmer, which the connect starts. */
+static int hand_on(struct wbuf *w, const struct run_opts *o)
+{
+	char err[1024];
+	int rc = NOT_HANDED_ON, sock;
+
+	for (int try = 0; rc == NOT_HANDED_ON && try < HAND_ON_TRIES; try++) {
+		if (try)
+			nanosleep(&(struct timespec){ .tv_nsec = 10000000L * try }, NULL);
+		sock = client_connect(1, err, sizeof err);
+		if (sock < 0) {
+			msg("%s", err);
+			return EXIT_FAILURE_FLAME;
+		}
+		/* a failed send is answered like a closed connection: retry */
+		rc = wire_send(sock, w) < 0 ? NOT_HANDED_ON : wait_for_job(sock, o);
+		close(sock);
+	}
+	if (rc == NOT_HANDED_ON) {
+		char *log = client_log_path();
+		msg("the warmer closed the connection %d times before taking the job; see %s", HAND_ON_TRIES,
+		    log);
+		free(log);
+		rc = EXIT_FAILURE_FLAME;
+	}
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .pool = DEFAULT_POOL };
 	struct pool_settings ps;
 	struct wbuf w = { 0 };
-	char err[1024];
-	int rc, sock = -1;
+	int rc;
 
 	ensure_std_fds();
 	rc = parse_run_opts(argc, argv, &o);
@@ -378,23 +423,11 @@ int cmd_run(int argc, char **argv)
 		rc = EXIT_FAILURE_FLAME;
 	if (rc == 0) {
 		install_signals();
-		sock = client_connect(1, err, sizeof err);
-		if (sock < 0) {
-			msg("%s", err);
-			rc = EXIT_FAILURE_FLAME;
-		}
-	}
-	if (rc == 0 && wire_send(sock, &w) < 0) {
-		msg("cannot hand the job to the warmer: %s", strerror(errno));
-		rc = EXIT_FAILURE_FLAME;
+		rc = hand_on(&w, &o);
 	}
 	for (int i = 3; i < w.nfds; i++)
 		close(w.fds[i]);
 	wbuf_free(&w);
-	if (rc == 0)
-		rc = wait_for_job(sock, &o);
-	if (sock >= 0)
-		close(sock);
 	free(o.gets);
 	free(o.envs);
 	return rc;

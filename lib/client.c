@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #define START_WAIT_MS 5000
+#define STOPPING_WAIT_MS 30000 /* a stopping warmer waits for its running jobs */
+#define RESPAWN_MS 250
 #define LOG_KEEP_BYTES (1 << 20)
 
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
@@ -120,11 +123,68 @@ static int start_warmer(char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether a warmer holds its lock: one is starting, running or stopping, and
+ * starting another would only fail. */
+static int warmer_alive(const char *dir)
+{
+	char *lock = xasprintf("%s/warmer.lock", dir);
+	int fd = open(lock, O_RDONLY | O_CLOEXEC), alive = 0;
+	free(lock);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		alive = errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}
+
+/* Connects, starting a warmer while none holds the lock.  A warmer that is
+ * stopping has already removed its socket: we wait for it to go and start
+ * the next one. */
+static int connect_or_start(const char *dir, const char *path, char *err, size_t errlen)
+{
+	int64_t begin = now_ms(), first = -1, last = 0, now;
+	int fd, e;
+
+	for (;;) {
+		fd = try_connect(path);
+		if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED))
+			return fd;
+		e = errno;
+		now = now_ms();
+		if (warmer_alive(dir)) {
+			if (now - begin >= STOPPING_WAIT_MS) {
+				char *log = client_log_path();
+				snprintf(err, errlen,
+				         "a warmer holds %s/warmer.lock but has not answered for %ds "
+				         "(stopping with running jobs?); see %s",
+				         dir, STOPPING_WAIT_MS / 1000, log);
+				free(log);
+				return -1;
+			}
+		} else if (first >= 0 && now - first >= START_WAIT_MS) {
+			char *log = client_log_path();
+			snprintf(err, errlen, "the warmer did not start within %ds; see %s",
+			         START_WAIT_MS / 1000, log);
+			free(log);
+			return -1;
+		} else if (first < 0 || now - last >= RESPAWN_MS) {
+			/* again if the last one lost the lock to a probe or died */
+			if (start_warmer(err, errlen) < 0)
+				return -1;
+			last = now;
+			if (first < 0)
+				first = now;
+		}
+		errno = e;
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+}
+
 int client_connect(int start, char *err, size_t errlen)
 {
 	char *dir, *path;
-	int64_t until;
-	int fd, started = 0;
+	int fd;
 
 	err[0] = 0;
 	path = paths_runtime_socket();
@@ -138,27 +198,8 @@ int client_connect(int start, char *err, size_t errlen)
 	if (!dir)
 		return -1;
 	path = xasprintf("%s/warmer.sock", dir);
+	fd = start ? connect_or_start(dir, path, err, errlen) : try_connect(path);
 	free(dir);
-	until = now_ms() + START_WAIT_MS;
-	for (;;) {
-		fd = try_connect(path);
-		if (fd >= 0 || !start || (errno != ENOENT && errno != ECONNREFUSED))
-			break;
-		if (!started) {
-			if (start_warmer(err, errlen) < 0)
-				break;
-			started = 1;
-		}
-		if (now_ms() >= until) {
-			char *log = client_log_path();
-			snprintf(err, errlen, "the warmer did not start within %ds; see %s",
-			         START_WAIT_MS / 1000, log);
-			free(log);
-			free(path);
-			return -1;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
-	}
 	if (fd < 0 && !err[0] && errno == EPERM)
 		snprintf(err, errlen, "%s belongs to another user's process; set XDG_RUNTIME_DIR", path);
 	else if (fd < 0 && !err[0])

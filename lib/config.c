@@ -2,6 +2,7 @@
 #include "config.h"
 #include "config_fly.h"
 #include "duration.h"
+#include "flame_limits.h"
 #include "login.h"
 #include "paths.h"
 #include "util.h"
@@ -14,8 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define LIMIT_MAX 100000
 
 void pool_settings_default(struct pool_settings *ps, const char *name)
 {
@@ -56,14 +55,14 @@ static int line_of(const char *text, const char *at)
 	return line;
 }
 
-static int set_limit(const cJSON *v, const char *key, long min, long *out, const char *pool, char *err,
-                     size_t errlen)
+static int set_limit(const cJSON *v, const char *key, long min, long max, long *out, const char *pool,
+                     char *err, size_t errlen)
 {
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
 	/* the range first: converting a double beyond a long's is undefined */
-	if (!cJSON_IsNumber(v) || !(d >= min && d <= LIMIT_MAX) || d != (double)(long)d) {
-		snprintf(err, errlen, "pool '%s': %s must be a whole number from %ld to %d", pool, key, min,
-		         LIMIT_MAX);
+	if (!cJSON_IsNumber(v) || !(d >= min && d <= max) || d != (double)(long)d) {
+		snprintf(err, errlen, "pool '%s': %s must be a whole number from %ld to %ld", pool, key, min,
+		         max);
 		return -1;
 	}
 	*out = (long)d;
@@ -180,11 +179,11 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 	if (!strcmp(k, "backend"))
 		return parse_backend(item, ps, err, errlen);
 	if (!strcmp(k, "min"))
-		return set_limit(item, k, 0, &ps->min, ps->name, err, errlen);
+		return set_limit(item, k, 0, LIMIT_RUNNERS, &ps->min, ps->name, err, errlen);
 	if (!strcmp(k, "max"))
-		return set_limit(item, k, 1, &ps->max, ps->name, err, errlen);
+		return set_limit(item, k, 1, LIMIT_RUNNERS, &ps->max, ps->name, err, errlen);
 	if (!strcmp(k, "max_concurrency"))
-		return set_limit(item, k, 1, &ps->max_concurrency, ps->name, err, errlen);
+		return set_limit(item, k, 1, LIMIT_CONCURRENCY, &ps->max_concurrency, ps->name, err, errlen);
 	if (!strcmp(k, "idle_shutdown_after"))
 		return set_duration(item, k, &ps->idle_ms, ps->name, err, errlen);
 	if (!strcmp(k, "boot_timeout"))
@@ -290,6 +289,11 @@ static int parse_root(struct config *cfg, const cJSON *root, char *err, size_t e
 			snprintf(err, errlen, "\"pools\" must be an object mapping pool names to settings");
 			return -1;
 		}
+		if (cJSON_GetArraySize(item) > LIMIT_POOLS) {
+			snprintf(err, errlen, "it declares %d pools; at most %d may be declared",
+			         cJSON_GetArraySize(item), LIMIT_POOLS);
+			return -1;
+		}
 		cJSON_ArrayForEach(pool, item) {
 			if (parse_pool(cfg, pool, err, errlen) < 0)
 				return -1;
@@ -306,13 +310,40 @@ static void one_line(char *s)
 			*s = ' ';
 }
 
+/* Where a string of the JSON text holds \u0000, or NULL.  cJSON's strings
+ * are C strings: "a\u0000b" would quietly become "a" (another pool's name). */
+static const char *escaped_nul(const char *text)
+{
+	int in_string = 0;
+	for (const char *p = text; *p; p++) {
+		if (*p == '"') {
+			in_string = !in_string;
+		} else if (in_string && *p == '\\') {
+			if (p[1] == 'u' && !strncmp(p + 2, "0000", 4))
+				return p;
+			if (p[1])
+				p++; /* the escaped character, a quote included */
+		}
+	}
+	return NULL;
+}
+
 int config_parse(struct config *cfg, const char *text, const char *path, char *err, size_t errlen)
 {
-	const char *end = NULL;
+	const char *end = NULL, *nul = escaped_nul(text);
 	char why[512];
-	cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+	cJSON *root;
 	int rc;
 
+	if (nul) {
+		snprintf(err, errlen,
+		         "%s:%d: a string holds \\u0000 (a NUL byte), which flame cannot use; "
+		         "remove it",
+		         path, line_of(text, nul));
+		one_line(err);
+		return -1;
+	}
+	root = cJSON_ParseWithOpts(text, &end, 1);
 	if (!root) {
 		const char *at = end ? end : cJSON_GetErrorPtr();
 		if (!at)

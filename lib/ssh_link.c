@@ -2,6 +2,7 @@
 #include "ssh_link.h"
 #include "fly_runner.h"
 #include "files.h"
+#include "flame_limits.h"
 #include "job.h"
 #include "login.h"
 #include "progress.h"
@@ -24,7 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define MAX_SLOTS 256
+#define MAX_SLOTS LIMIT_CONCURRENCY
 #define SILENCE_MS 15000
 #define HEARTBEAT_MS 2000
 #define SESSION_TIMEOUT_MS 15000

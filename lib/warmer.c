@@ -6,6 +6,7 @@
 #include "warmer.h"
 #include "backend.h"
 #include "duration.h"
+#include "flame_limits.h"
 #include "paths.h"
 #include "schedule.h"
 #include "state.h"
@@ -21,15 +22,25 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STOP_GRACE_MS 10000
 #define BOOT_RETRY_MS 1000
 #define SWEEP_MS 60000
+/* Load limits.  Callers beyond them are not refused: they wait in the listen
+ * backlog (connect and the request's send just block) until one ends. */
+#define MAX_CALLERS 4096           /* connections held at once */
+#define FD_HEADROOM 160            /* descriptors kept free: one request's 64, boots */
+#define LISTEN_BACKLOG 4096        /* the kernel caps it at net.core.somaxconn */
+#define REQUEST_BUDGET (16u << 20) /* bytes of half-received requests, all callers */
+#define ACCEPT_PAUSE_MS 100        /* after accept4 ran out of descriptors */
+#define SILENT_MS 5000             /* at the cap: how long a new connection may say nothing */
 
 struct warmer {
 	int listen_fd, lock_fd;
@@ -40,6 +51,10 @@ struct warmer {
 	int stopping, runners_stopped, dirty;
 	int64_t journal_due;
 	int64_t sweep_due;
+	long fd_limit;              /* the soft RLIMIT_NOFILE, raised at start */
+	int ncallers, at_cap;       /* connections held; whether new ones wait */
+	size_t buffered;            /* bytes the callers' buffers hold */
+	int64_t accept_pause_until; /* no accept4 before this */
 };
 
 static struct warmer W;
@@ -177,6 +192,7 @@ static void enqueue(struct caller *c, int at_head)
 static void caller_close(struct caller *c)
 {
 	if (c->fd >= 0) {
+		W.buffered -= c->conn.cap;
 		wire_conn_free(&c->conn);
 		close(c->fd);
 		c->fd = -1;
@@ -204,6 +220,7 @@ static void sweep_callers(void)
 			*pp = c->next;
 			job_request_free(&c->job);
 			free(c);
+			W.ncallers--;
 		} else {
 			pp = &c->next;
 		}
@@ -484,10 +501,10 @@ static int dispatch(struct caller *c, struct runner *r)
 
 static struct runner *pick_runner(struct pool *p)
 {
-	int busy[512], ready[512], n = 0;
-	struct runner *rs[512];
+	int busy[LIMIT_RUNNERS], ready[LIMIT_RUNNERS], n = 0;
+	struct runner *rs[LIMIT_RUNNERS];
 	int i;
-	for (struct runner *r = p->runners; r && n < 512; r = r->next, n++) {
+	for (struct runner *r = p->runners; r && n < LIMIT_RUNNERS; r = r->next, n++) {
 		rs[n] = r;
 		busy[n] = r->busy;
 		ready[n] = r->state == R_READY && (r->capacity == 0 || r->busy < r->capacity);
@@ -660,8 +677,9 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 		free(conf);
 	}
 	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 && ps->max >= 1 &&
-	     ps->max_concurrency >= 1 && ps->min <= ps->max && ps->idle_ms > 0 && ps->boot_ms > 0 &&
-	     ps->slot_ms > 0;
+	     ps->max <= LIMIT_RUNNERS && ps->max_concurrency >= 1 &&
+	     ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max && ps->idle_ms > 0 &&
+	     ps->boot_ms > 0 && ps->slot_ms > 0;
 	free(name);
 	free(backend);
 	return ok ? 0 : -1;
@@ -696,11 +714,11 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 		caller_finish(c);
 		return;
 	}
-	if (W.stopping) {
-		reply_error(c, EXIT_FAILURE_FLAME, "the warmer is stopping; run the command again");
+	if (W.stopping) { /* not handed on: the caller sends it to the next warmer */
 		caller_finish(c);
 		return;
 	}
+	reply_text(c, W_ACCEPTED, 0, ""); /* before it can run anywhere (wire.h) */
 	c->pool = pool_declare(&ps);
 	c->queued_at = now_ms();
 	c->deadline = c->queued_at + (slot_override > 0 ? slot_override : c->pool->live.slot_ms);
@@ -729,7 +747,13 @@ static void on_scale(struct caller *c, struct rbuf *r)
 		next.max = (long)max;
 	if (mc >= 0)
 		next.max_concurrency = (long)mc;
-	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.min > next.max) {
+	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.max > LIMIT_RUNNERS ||
+	    next.max_concurrency > LIMIT_CONCURRENCY) {
+		reply_error(c, EXIT_USAGE, "pool '%s': max is at most %d and max_concurrency at most %d",
+		            p->live.name, LIMIT_RUNNERS, LIMIT_CONCURRENCY);
+		return;
+	}
+	if (next.min > next.max) {
 		reply_error(c, EXIT_USAGE,
 		            "pool '%s': min %ld would be above max %ld; give both, e.g. --min %ld --max %ld",
 		            p->live.name, next.min, next.max, next.min, next.min);
@@ -765,11 +789,24 @@ static void on_status(struct caller *c)
 	reply_text(c, W_REPLY, 0, text);
 }
 
+/* No new caller may reach a warmer that is going away, so the socket goes
+ * first; connections still in its backlog are reset, and those callers were
+ * never sent W_ACCEPTED: they take their job to the next warmer. */
+static void close_listener(void)
+{
+	if (W.listen_fd < 0)
+		return;
+	unlink(W.sock_path);
+	close(W.listen_fd);
+	W.listen_fd = -1;
+}
+
 static void begin_stop(const char *why)
 {
 	if (W.stopping)
 		return;
 	W.stopping = 1;
+	close_listener();
 	warmer_log("stopping (%s)", why);
 	for (struct pool *p = W.pools; p; p = p->next)
 		while (p->qhead) {
@@ -827,20 +864,56 @@ static void caller_gone(struct caller *c)
 	}
 }
 
+/* At most one line a second: a flood of refusals must not flood the log. */
+static void log_refusal(const char *what)
+{
+	static int64_t last;
+	static int more;
+	int64_t now = now_ms();
+	if (last && now - last < 1000) {
+		more++;
+		return;
+	}
+	if (more)
+		warmer_log("refused a caller: %s (and %d more since the last such line)", what, more);
+	else
+		warmer_log("refused a caller: %s", what);
+	last = now;
+	more = 0;
+}
+
 static void on_caller_readable(struct caller *c)
 {
 	uint8_t type;
 	struct rbuf r = { 0 };
+	size_t before = c->conn.cap;
 	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&c->conn);
 
+	W.buffered = W.buffered - before + c->conn.cap;
+	if (rc < 0 && errno == EMSGSIZE)
+		log_refusal("its request is longer than a request may be (1 MiB)");
+	else if (rc < 0 && errno == EMFILE)
+		log_refusal("the warmer was out of descriptors for its request; it retries");
 	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
 		caller_gone(c);
 		return;
 	}
-	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1)
+	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1) {
+		c->spoke = 1;
 		on_caller_frame(c, type, &r, fds, nfds);
-	if (c->fd >= 0 && rc < 0)
+	}
+	if (c->fd >= 0 && rc < 0) {
+		log_refusal("it sent something that is not a request, or one over 1 MiB");
 		caller_gone(c);
+	}
+	if (c->fd < 0)
+		return;
+	before = c->conn.cap;
+	W.buffered -= before - wire_conn_trim(&c->conn);
+	if (W.buffered > REQUEST_BUDGET && c->conn.len > 0) {
+		log_refusal("half-sent requests hold over 16 MiB; it sent the newest bytes");
+		caller_gone(c);
+	}
 }
 
 static void accept_caller(void)
@@ -848,15 +921,79 @@ static void accept_caller(void)
 	struct timeval tv = { .tv_sec = 2 };
 	struct caller *c;
 	int fd = accept4(W.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* the caller stays in the backlog; polling again now would spin */
+			W.accept_pause_until = now_ms() + ACCEPT_PAUSE_MS;
+			log_refusal("out of descriptors to accept it; it waits");
+		}
 		return;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	c = xcalloc(1, sizeof *c);
 	c->fd = fd;
 	wire_conn_init(&c->conn, fd);
+	c->conn.max_frame = WIRE_MAX_REQUEST;
+	c->accepted_at = now_ms();
 	c->state = C_CONNECTED;
 	c->next = W.callers;
 	W.callers = c;
+	W.ncallers++;
+}
+
+/* Descriptors open now: /proc/self/fd, less the one reading it. */
+static long fds_in_use(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	long n = -1;
+	if (!d)
+		return 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 2; /* "." and ".." */
+}
+
+/* Whether to take new callers this round.  At the cap the listening socket
+ * is not polled: callers wait in its backlog, and their connect() blocks
+ * once the backlog is full, so none is lost. */
+static int taking_callers(int64_t now)
+{
+	static int64_t said;
+	long used;
+
+	if (W.listen_fd < 0 || now < W.accept_pause_until)
+		return 0;
+	used = W.ncallers >= MAX_CALLERS ? W.fd_limit : fds_in_use();
+	if (used + FD_HEADROOM <= W.fd_limit) {
+		W.at_cap = 0;
+		return 1;
+	}
+	if (!W.at_cap && now - said >= 10000) {
+		warmer_log("at the limit of %d callers or %ld descriptors (%d callers now); new callers "
+		           "wait until one ends",
+		           MAX_CALLERS, W.fd_limit, W.ncallers);
+		said = now;
+	}
+	W.at_cap = 1;
+	return 0;
+}
+
+/* Every caller costs a few descriptors: use all the system allows us. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		W.fd_limit = 1024;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	W.fd_limit = rl.rlim_cur > (rlim_t)1 << 30 ? 1L << 30 : (long)rl.rlim_cur;
 }
 
 /* ---- start-up ---- */
@@ -954,7 +1091,8 @@ static int listen_on(const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 512) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		warmer_log("cannot listen on %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -989,6 +1127,7 @@ static int setup(void)
 	if (grace && duration_parse(grace, &W.grace_ms) < 0)
 		W.grace_ms = 60000;
 	W.started = now_ms();
+	raise_fd_limit();
 	recover();
 	journal_now();
 	sweep_pools(now_ms()); /* after the journal holds every adopted runner */
@@ -998,9 +1137,23 @@ static int setup(void)
 
 /* ---- the loop ---- */
 
+/* Every flame command sends its request as it connects: a connection that
+ * has said nothing for SILENT_MS only holds a place others wait for. */
+static void drop_silent(int64_t now)
+{
+	if (!W.at_cap)
+		return;
+	for (struct caller *c = W.callers; c; c = c->next)
+		if (c->fd >= 0 && !c->spoke && now - c->accepted_at >= SILENT_MS) {
+			log_refusal("it sent no request within 5s while others waited");
+			caller_gone(c);
+		}
+}
+
 static void after_round(void)
 {
 	int64_t now = now_ms();
+	drop_silent(now);
 	while (nlost > 0) {
 		struct lost_mark m = lost[--nlost];
 		handle_lost(m.r, m.why);
@@ -1080,7 +1233,7 @@ static void loop(void)
 			who = xrealloc(who, cap * sizeof *who);
 		}
 		n = 0;
-		pfd[n].fd = W.listen_fd; /* while stopping: status answered, runs refused */
+		pfd[n].fd = taking_callers(now) ? W.listen_fd : -1;
 		pfd[n].events = POLLIN;
 		who[n++] = NULL;
 		for (struct caller *c = W.callers; c; c = c->next) {
@@ -1097,9 +1250,11 @@ static void loop(void)
 					who[n++] = r;
 				}
 			wait = next_deadline(now) - now;
+			if (W.accept_pause_until > now && W.accept_pause_until - now < wait)
+				wait = W.accept_pause_until - now;
 			if (poll(pfd, n, (int)(wait > 1000 ? 1000 : wait)) < 0 && errno != EINTR)
 				break;
-			if (pfd[0].revents & POLLIN)
+			if (pfd[0].fd >= 0 && (pfd[0].revents & POLLIN))
 				accept_caller();
 			for (size_t i = 1; i < first_runner; i++)
 				if (pfd[i].revents && ((struct caller *)who[i])->fd == pfd[i].fd)
@@ -1122,6 +1277,7 @@ static void loop(void)
 
 static void teardown(void)
 {
+	close_listener(); /* before any caller hears of the end (begin_stop) */
 	for (struct caller *c = W.callers; c; c = c->next) {
 		caller_close(c);
 		job_request_free(&c->job);
@@ -1143,8 +1299,7 @@ static void teardown(void)
 		W.pools = p->next;
 		free(p);
 	}
-	unlink(W.sock_path);
-	close(W.listen_fd);
+	close_listener();
 	close(W.lock_fd);
 	free(W.sock_path);
 	free(W.state_path);

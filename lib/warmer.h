@@ -57,6 +57,8 @@ struct caller {
 	struct runner *runner;
 	uint32_t job_id;
 	int64_t queued_at, deadline;
+	int64_t accepted_at; /* a connection that sends nothing is dropped at the cap */
+	int spoke;           /* a whole frame has come */
 	struct job_request job;
 	struct caller *next;  /* all callers */
 	struct caller *qnext; /* the pool's queue */

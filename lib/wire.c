@@ -212,6 +212,40 @@ static void take_fds(struct wire_conn *c, struct msghdr *mh)
 	}
 }
 
+static size_t frame_limit(const struct wire_conn *c)
+{
+	return c->max_frame ? c->max_frame : WIRE_MAX_FRAME;
+}
+
+static uint32_t frame_len(const struct wire_conn *c)
+{
+	return (uint32_t)c->buf[0] | (uint32_t)c->buf[1] << 8 | (uint32_t)c->buf[2] << 16 |
+	       (uint32_t)c->buf[3] << 24;
+}
+
+/* Room to read into.  A limited connection (the warmer's callers) starts
+ * small and never holds much more than its limit: a peer that announces a
+ * big frame and sends it slowly costs what it sent, up to the limit. */
+static int make_room(struct wire_conn *c)
+{
+	size_t room = c->max_frame ? 4096 : 65536, cap;
+
+	if (c->len >= 4 && frame_len(c) > frame_limit(c)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (c->cap - c->len >= room)
+		return 0;
+	cap = c->cap ? c->cap * 2 : room;
+	if (c->max_frame && cap > c->max_frame + 4 + room)
+		cap = c->max_frame + 4 + room;
+	if (cap > c->cap) {
+		c->buf = xrealloc(c->buf, cap);
+		c->cap = cap;
+	}
+	return 0;
+}
+
 int wire_conn_fill(struct wire_conn *c)
 {
 	union {
@@ -222,10 +256,8 @@ int wire_conn_fill(struct wire_conn *c)
 	struct msghdr mh;
 	ssize_t r;
 
-	if (c->cap - c->len < 65536) {
-		c->cap = c->cap ? c->cap * 2 : 65536;
-		c->buf = xrealloc(c->buf, c->cap);
-	}
+	if (make_room(c) < 0)
+		return -1;
 	iov.iov_base = c->buf + c->len;
 	iov.iov_len = c->cap - c->len;
 	memset(&mh, 0, sizeof mh);
@@ -243,6 +275,11 @@ int wire_conn_fill(struct wire_conn *c)
 	if (mh.msg_controllen > 0)
 		take_fds(c, &mh);
 	c->len += (size_t)r;
+	if (mh.msg_flags & MSG_CTRUNC) {
+		/* descriptors were dropped (out of them): the frame is unusable */
+		errno = EMFILE;
+		return -1;
+	}
 	return (int)r;
 }
 
@@ -260,12 +297,11 @@ int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
 	*nfds = 0;
 	if (c->len < HDR)
 		return 0;
-	len = (uint32_t)c->buf[0] | (uint32_t)c->buf[1] << 8 | (uint32_t)c->buf[2] << 16 |
-	      (uint32_t)c->buf[3] << 24;
-	if (len < 2 || len > WIRE_MAX_FRAME)
+	len = frame_len(c);
+	if (len < 2 || len > frame_limit(c))
 		return -1;
 	if (c->len < (size_t)len + 4) {
-		if (c->cap < (size_t)len + 4) {
+		if (!c->max_frame && c->cap < (size_t)len + 4) {
 			c->cap = (size_t)len + 4;
 			c->buf = xrealloc(c->buf, c->cap);
 		}
@@ -312,4 +348,14 @@ void wire_conn_free(struct wire_conn *c)
 	free(c->buf);
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+}
+
+size_t wire_conn_trim(struct wire_conn *c)
+{
+	if (c->len == c->drop) {
+		free(c->buf);
+		c->buf = NULL;
+		c->len = c->cap = c->drop = 0;
+	}
+	return c->cap;
 }

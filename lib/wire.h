@@ -14,6 +14,9 @@
 
 #define WIRE_MAX_FRAME (64u << 20)
 #define WIRE_MAX_FDS 64
+/* What a caller may send the warmer in one frame: a request is small (its
+ * files travel as descriptors), so a stranger's half-sent frame costs little. */
+#define WIRE_MAX_REQUEST (1u << 20)
 
 enum wire_type {
 	/* CLI -> warmer */
@@ -28,6 +31,10 @@ enum wire_type {
 	W_DONE,
 	W_ERROR,
 	W_REPLY,
+	/* the warmer has taken a W_RUN (queued it): from here on it answers; a
+	 * connection that ends before this means the job was not taken, and the
+	 * caller may send it to another warmer */
+	W_ACCEPTED,
 	/* warmer -> runner agent */
 	W_JOB = 40,
 	W_JOB_SIGNAL,
@@ -115,12 +122,15 @@ struct wire_conn {
 	size_t len, cap;
 	int fds[WIRE_MAX_FDS * 4];
 	int nfds;
-	size_t drop; /* bytes of the frame handed out last, dropped on the next call */
+	size_t drop;      /* bytes of the frame handed out last, dropped on the next call */
+	size_t max_frame; /* 0: WIRE_MAX_FRAME; a longer frame is corrupt */
 };
 
 void wire_conn_init(struct wire_conn *c, int fd);
 /* Reads what is available (one recvmsg).  >0 bytes read, 0 on EOF, -1 on
- * error; errno EAGAIN when nothing was there. */
+ * error; errno EAGAIN when nothing was there, EMSGSIZE when the frame under
+ * way is longer than max_frame, EMFILE when descriptors sent with it could
+ * not be received. */
 int wire_conn_fill(struct wire_conn *c);
 /* Takes the next complete frame: 1 and type/payload/fds filled (payload valid
  * until the next call), 0 when incomplete, -1 when the stream is corrupt. */
@@ -129,6 +139,9 @@ int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
  * wire_conn_next, with 0 meaning EOF. */
 int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int *fds, int *nfds);
 void wire_conn_free(struct wire_conn *c); /* closes undelivered descriptors, not c->fd */
+/* Frees the buffer when no partial frame is held; returns the bytes the
+ * connection still holds allocated (the warmer budgets them). */
+size_t wire_conn_trim(struct wire_conn *c);
 
 void close_fds(int *fds, int n);
 

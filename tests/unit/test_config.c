@@ -506,11 +506,11 @@ static void test_huge_numbers_refused(void **state)
 	unsetenv("FLY_APP_NAME");
 	unsetenv("FLY_IMAGE_REF");
 	refused("{\"pools\": {\"big\": {\"max\": 1e400}}}", "big",
-	        "max must be a whole number from 1 to 100000");
+	        "max must be a whole number from 1 to 512");
 	refused("{\"pools\": {\"big\": {\"max\": -1e400}}}", "big",
-	        "max must be a whole number from 1 to 100000");
+	        "max must be a whole number from 1 to 512");
 	refused("{\"pools\": {\"big\": {\"min\": 1e300}}}", "big",
-	        "min must be a whole number from 0 to 100000");
+	        "min must be a whole number from 0 to 512");
 	refused("{\"pools\": {\"big\": {\"max_concurrency\": 9.3e18}}}", "big", "max_concurrency");
 	refused("{\"pools\": {\"big\": {\"slot_timeout\": 1e400}}}", "big", "slot_timeout");
 	refused("{\"pools\": {\"f\": {\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\", "
