@@ -30,6 +30,7 @@ int runner_proc_spawn(struct runner *r, const char *path, char *const *argv, cha
 			fcntl(sv[1], F_SETFD, 0);
 		else if (dup2(sv[1], 3) < 0)
 			_exit(EXIT_FAILURE_FLAME);
+		fd_limit_restore();
 		execv(path, argv);
 		_exit(EXIT_FAILURE_FLAME);
 	}
@@ -210,6 +211,7 @@ void runner_proc_detach(const char *path, char *const *argv)
 		/* the grandchild is nobody's child here: no zombie to reap */
 		setsid();
 		if (fork() == 0) {
+			fd_limit_restore();
 			execv(path, argv);
 			_exit(EXIT_FAILURE_FLAME);
 		}

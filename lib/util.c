@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,4 +215,31 @@ char *read_small_file(const char *path, size_t max, size_t *len)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+static struct rlimit fd_limit_at_start;
+static int fd_limit_raised;
+
+long fd_limit_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = rl;
+		up.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			fd_limit_at_start = rl;
+			fd_limit_raised = 1;
+			rl = up;
+		}
+	}
+	return rl.rlim_cur > (rlim_t)1 << 30 ? 1L << 30 : (long)rl.rlim_cur;
+}
+
+void fd_limit_restore(void)
+{
+	if (fd_limit_raised)
+		setrlimit(RLIMIT_NOFILE, &fd_limit_at_start); /* async-signal-safe */
 }

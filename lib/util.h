@@ -48,4 +48,12 @@ char *read_small_file(const char *path, size_t max, size_t *len);
 void strv_free(char **v);
 size_t strv_len(char *const *v);
 
+/* Raises the soft descriptor limit to the hard one and returns it (at most
+ * 2^30; 1024 if it cannot be read). fd_limit_restore(), called in a child
+ * between fork and exec, gives the child the soft limit this process
+ * started with, so that programs it runs (a job that uses select(), or that
+ * closes every descriptor up to the limit) see the usual value. */
+long fd_limit_raise(void);
+void fd_limit_restore(void);
+
 #endif

@@ -979,21 +979,11 @@ static int taking_callers(int64_t now)
 	return 0;
 }
 
-/* Every caller costs a few descriptors: use all the system allows us. */
+/* Every caller costs a few descriptors: use all the system allows us (the
+ * runners it starts get the usual limit back: runner_proc.c). */
 static void raise_fd_limit(void)
 {
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		W.fd_limit = 1024;
-		return;
-	}
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t was = rl.rlim_cur;
-		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			rl.rlim_cur = was;
-	}
-	W.fd_limit = rl.rlim_cur > (rlim_t)1 << 30 ? 1L << 30 : (long)rl.rlim_cur;
+	W.fd_limit = fd_limit_raise();
 }
 
 /* ---- start-up ---- */

@@ -60,6 +60,17 @@ rss_ok () { # PID: its peak and present RSS are under RSS_MAX_KB
 	less_than "$rss" "$RSS_MAX_KB"
 }
 
+test_expect_success 'the warmer raises its own descriptor limit, but its runners and jobs get the caller'"'"'s soft limit' '
+	stop_warmer
+	hard=$(ulimit -Hn)
+	test "$hard" = unlimited || test "$hard" -gt 1000
+	out=$(ulimit -Sn 1000 && "$FLAME" run -- sh -c "ulimit -Sn")
+	equals 1000 "$out"
+	wpid=$(root_pgrep "flame warmer run")
+	not grep -q "^Max open files *1000 " "/proc/$wpid/limits"
+	stop_warmer
+'
+
 TEST_TIMEOUT=600 test_expect_success '2000 concurrent callers under ulimit -n 1024 all finish with their own status' '
 	stop_warmer
 	(
