@@ -445,7 +445,7 @@ static int load_file(struct config *cfg, const char *path, enum source src, char
 static int project_in(const char *dir, char **out, int *stop, char *err, size_t errlen)
 {
 	char *p = xasprintf("%s/flame.json", strcmp(dir, "/") ? dir : "");
-	struct stat dst, st;
+	struct stat dst = { 0 }, st;
 
 	*stop = stat(dir, &dst) < 0 || !owner_ok(&dst) || dir_open_to_others(&dst);
 	if (lstat(p, &st) < 0) {
@@ -453,10 +453,10 @@ static int project_in(const char *dir, char **out, int *stop, char *err, size_t 
 		return 0;
 	}
 	if (*stop) {
-		snprintf(err, errlen,
-		         "refusing project file %s: its directory belongs to another user or "
-		         "others can write it; " TRUST_HINT,
-		         p, p);
+		snprintf(err, errlen, "refusing project file %s: %s; " TRUST_HINT, p,
+		         owner_ok(&dst) ? "others can write its directory"
+		                        : "its directory belongs to another user",
+		         p);
 		free(p);
 		return -1;
 	}

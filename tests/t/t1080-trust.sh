@@ -82,7 +82,7 @@ test_expect_success 'a flame.json in another user'"'"'s directory is refused' '
 	chown "$OTHER" "$WORK/theirs"
 	cd "$WORK/theirs/sub"
 	test_status 125 "$FLAME" run -p theirs -- true 2>err
-	one_flame_line err "refusing project file $WORK/theirs/flame.json" "FLAME_CONFIG="
+	one_flame_line err "refusing project file $WORK/theirs/flame.json" "belongs to another user" "FLAME_CONFIG="
 '
 
 test_expect_success 'the journal does not bring back a pool whose declaration is gone' '
