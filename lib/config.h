@@ -5,7 +5,11 @@
  * setting has a documented default; invalid values are refused, never
  * clamped.  config_load() finds the project file (flame.json, walking up from
  * the working directory, or $FLAME_CONFIG) and the user file and merges
- * them, the project file winning per pool. */
+ * them, the project file winning per pool.  A file found by walking up is
+ * used only when it and its directory are yours or root's and others cannot
+ * write them; the walk stops at a directory others can write.  No config
+ * file is read unless it is a regular file others cannot write, and none is
+ * ever waited on (a FIFO). */
 #ifndef FLAME_CONFIG_H
 #define FLAME_CONFIG_H
 

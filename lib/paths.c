@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,12 +75,32 @@ static char *made_private(char *path, char *err, size_t errlen)
 	return path;
 }
 
+/* A directory at a fixed name in a shared one (/tmp) is ours to use when it
+ * is absent or already ours; anyone could have made it first. */
+static int shared_name_free(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT;
+	return S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
 static char *runtime_path(void)
 {
 	const char *v = getenv("XDG_RUNTIME_DIR");
+	char *p, *state;
 	if (v && v[0] == '/')
 		return xasprintf("%s/flame", v);
-	return xasprintf("/tmp/flame-%u", (unsigned)geteuid());
+	p = xasprintf("/tmp/flame-%u", (unsigned)geteuid());
+	if (shared_name_free(p))
+		return p;
+	/* taken by someone else: the state dir is ours and every flame process
+	 * finds it again, as the socket's rendezvous must */
+	free(p);
+	state = xdg_dir("XDG_STATE_HOME", ".local/state");
+	p = xasprintf("%s/run", state);
+	free(state);
+	return p;
 }
 
 char *paths_runtime_dir(char *err, size_t errlen)
@@ -99,17 +120,59 @@ char *paths_state_dir(char *err, size_t errlen)
 	return made_private(xdg_dir("XDG_STATE_HOME", ".local/state"), err, errlen);
 }
 
-char *paths_scratch_root(char *err, size_t errlen)
+/* One of ours from an earlier fallback (base/flame-UID.*, a private
+ * directory of ours), else a fresh one: never a name another user made. */
+static char *private_fallback(const char *base, char *err, size_t errlen)
 {
-	const char *t = getenv("TMPDIR");
-	char *top, *p;
-	if (!t || t[0] != '/')
-		t = "/tmp";
-	top = xasprintf("%s/flame-%u", t, (unsigned)geteuid());
-	if (paths_private_dir(top, err, errlen) < 0) {
-		free(top);
+	char *pat = xasprintf("%s/flame-%u.*", base, (unsigned)geteuid()), *p = NULL;
+	glob_t g;
+	struct stat st;
+
+	if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && !p; i++)
+			if (lstat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+			    !(st.st_mode & 077))
+				p = xstrdup(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pat);
+	if (p)
+		return p;
+	p = xasprintf("%s/flame-%u.XXXXXX", base, (unsigned)geteuid());
+	if (!mkdtemp(p)) {
+		snprintf(err, errlen, "cannot create a private directory in %s: %s", base, strerror(errno));
+		free(p);
 		return NULL;
 	}
+	return p;
+}
+
+/* $TMPDIR/flame-UID when TMPDIR is set (the user chose where big files go),
+ * else under the runtime dir when XDG_RUNTIME_DIR is set, else
+ * /tmp/flame-UID; a shared name someone else took gives way to a private
+ * directory beside it. */
+char *paths_scratch_root(char *err, size_t errlen)
+{
+	const char *t = getenv("TMPDIR"), *run = getenv("XDG_RUNTIME_DIR");
+	char *top, *p;
+
+	if ((!t || t[0] != '/') && run && run[0] == '/') {
+		top = paths_runtime_dir(err, errlen);
+	} else {
+		if (!t || t[0] != '/')
+			t = "/tmp";
+		top = xasprintf("%s/flame-%u", t, (unsigned)geteuid());
+		if (!shared_name_free(top)) {
+			free(top);
+			top = private_fallback(t, err, errlen);
+		}
+		if (top && paths_private_dir(top, err, errlen) < 0) {
+			free(top);
+			top = NULL;
+		}
+	}
+	if (!top)
+		return NULL;
 	p = xasprintf("%s/jobs", top);
 	free(top);
 	return made_private(p, err, errlen);

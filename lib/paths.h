@@ -9,13 +9,18 @@
 
 /* Each returns a malloc'd path, creating the directory (0700) when asked to;
  * NULL with an explanation in err on failure. */
-char *paths_runtime_dir(char *err, size_t errlen); /* $XDG_RUNTIME_DIR/flame or /tmp/flame-UID */
+/* $XDG_RUNTIME_DIR/flame, else /tmp/flame-UID, else (that name taken by
+ * another user) the state dir's run/. */
+char *paths_runtime_dir(char *err, size_t errlen);
 /* The warmer's socket path, without creating or checking anything: only the
  * warmer creates it, in a directory it checked. */
 char *paths_runtime_socket(void);
-char *paths_state_dir(char *err, size_t errlen);    /* $XDG_STATE_HOME/flame or ~/.local/state/flame */
-char *paths_scratch_root(char *err, size_t errlen); /* ${TMPDIR:-/tmp}/flame-UID/jobs */
-char *paths_user_config(void);                      /* $XDG_CONFIG_HOME/flame/config.json (not created) */
+char *paths_state_dir(char *err, size_t errlen); /* $XDG_STATE_HOME/flame or ~/.local/state/flame */
+/* $TMPDIR/flame-UID/jobs, else $XDG_RUNTIME_DIR/flame/jobs, else
+ * /tmp/flame-UID/jobs; where the shared name is another user's, a private
+ * flame-UID.XXXXXX of ours beside it. */
+char *paths_scratch_root(char *err, size_t errlen);
+char *paths_user_config(void); /* $XDG_CONFIG_HOME/flame/config.json (not created) */
 
 /* mkdir -p; the last component is made 0700 and checked to be private. */
 int paths_private_dir(const char *path, char *err, size_t errlen);

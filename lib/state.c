@@ -135,7 +135,8 @@ cJSON *state_json(const struct pool *pools, int running, long warmer_pid)
 static int lock_for(const char *path, int how)
 {
 	char *lp = xasprintf("%s.lock", path);
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: a FIFO planted as the lock must not hang us */
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0600);
 	free(lp);
 	if (fd < 0)
 		return -1;
@@ -215,14 +216,20 @@ cJSON *state_read(const char *path, char *err, size_t errlen)
 	cJSON *doc = NULL;
 
 	err[0] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in its place is refused below, not waited on */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file; remove it", path);
+		close(fd);
+		return NULL;
+	}
 	lock = lock_for(path, LOCK_SH);
-	if (fstat(fd, &st) < 0 || st.st_size > 64 * 1024 * 1024) {
+	if (st.st_size > 64 * 1024 * 1024) {
 		snprintf(err, errlen, "%s is not a readable state file", path);
 		goto out;
 	}

@@ -101,14 +101,23 @@ const char *runner_state_name(enum runner_state s)
 
 /* ---- journal ---- */
 
-static void journal_now(void)
+/* -1 with the reason in err (and the log) when the journal could not be
+ * written: a change the caller asked for is then not kept. */
+static int journal_write(char *err, size_t errlen)
 {
-	char err[512];
 	cJSON *doc = state_json(W.pools, 1, (long)getpid());
-	if (state_write(W.state_path, doc, err, sizeof err) < 0)
+	int rc = state_write(W.state_path, doc, err, errlen);
+	if (rc < 0)
 		warmer_log("warning: %s", err);
 	cJSON_Delete(doc);
 	W.dirty = 0;
+	return rc;
+}
+
+static void journal_now(void)
+{
+	char err[512];
+	journal_write(err, sizeof err);
 }
 
 static void journal_soon(void)
@@ -759,10 +768,18 @@ static void on_scale(struct caller *c, struct rbuf *r)
 		            p->live.name, next.min, next.max, next.min, next.min);
 		return;
 	}
-	p->live = next;
+	{
+		struct pool_settings was = p->live;
+		char err[512];
+		p->live = next;
+		if (journal_write(err, sizeof err) < 0) {
+			p->live = was; /* not journaled: a restart would lose it */
+			reply_error(c, EXIT_FAILURE_FLAME, "pool '%s' not scaled: %s", p->live.name, err);
+			return;
+		}
+	}
 	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld", p->live.name, p->live.min,
 	           p->live.max, p->live.max_concurrency);
-	journal_now();
 	schedule(p);
 	{
 		char text[256];
@@ -1022,17 +1039,48 @@ static void sweep_pools(int64_t now)
 	}
 }
 
+/* A journaled pool comes back only as the configuration (read with its
+ * trust checks, from where this warmer was started) still declares it: a
+ * planted or since-removed declaration must not boot runners on its own. */
+static int still_declared(const struct config *cfg, const struct pool_settings *declared)
+{
+	const struct pool_settings *ps = config_find(cfg, declared->name);
+	struct pool_settings def;
+
+	if (!ps && !strcmp(declared->name, DEFAULT_POOL)) {
+		pool_settings_default(&def, DEFAULT_POOL);
+		ps = &def;
+	}
+	return ps && !memcmp(ps, declared, sizeof *ps);
+}
+
+static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
+{
+	const cJSON *r;
+	warmer_log("pool '%s': the configuration no longer declares it as journaled; dropped, its "
+	           "runners stopped",
+	           live->name);
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+		if (cJSON_IsString(id))
+			backend_find(live->backend)->reap_stray(id->valuestring, state_runner_pid(r));
+	}
+}
+
 static void recover(void)
 {
 	char err[512];
 	cJSON *doc = state_read(W.state_path, err, sizeof err), *p;
 	int pools = 0, strays = 0, adopted = 0;
+	struct config cfg;
 
 	if (!doc) {
 		if (err[0])
 			warmer_log("warning: %s; rebuilding it from what the backends report", err);
 		return;
 	}
+	if (config_load(&cfg, err, sizeof err) < 0)
+		warmer_log("warning: %s; only the built-in default pool is kept from the journal", err);
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name"), *r;
 		struct pool_settings live, declared;
@@ -1043,6 +1091,10 @@ static void recover(void)
 		    !backend_find(live.backend) || pool_find(live.name)) {
 			warmer_log("warning: state file %s has an unreadable pool entry; skipped it",
 			           W.state_path);
+			continue;
+		}
+		if (!still_declared(&cfg, &declared)) {
+			drop_undeclared(p, &live);
 			continue;
 		}
 		pool = pool_declare(&declared);
@@ -1063,6 +1115,7 @@ static void recover(void)
 		}
 	}
 	cJSON_Delete(doc);
+	config_free(&cfg);
 	warmer_log(
 		"read the journal back: %d pools, %d runners of the previous warmer adopted, %d cleaned up",
 		pools, adopted, strays);
