@@ -257,9 +257,10 @@ static int get_match(const char *pattern, const char *path, const char *root, co
 		return 1;
 	}
 	rc = ops->fetch(ops->ctx, pattern, path, in, &st);
-	if (rc < 0)
+	if (rc < 0) /* a stop is said as the ssh runner says it: reading ended */
 		ops->report(ops->ctx, line,
-		            files_get_io_problem(line, sizeof line, pattern, "write", path, errno));
+		            files_get_io_problem(line, sizeof line, pattern,
+		                                 errno == ECANCELED ? "read" : "write", path, errno));
 	close(in);
 	return rc != 0;
 }
