@@ -7,6 +7,7 @@
  * away (killing its jobs: nothing outlives its owner), or when it has been
  * idle for the failsafe period. */
 #include "cmds.h"
+#include "files.h"
 #include "flame_limits.h"
 #include "job.h"
 #include "paths.h"
@@ -41,6 +42,8 @@ struct agent_job {
 	char *scratch;
 	char **gets;
 	int getdir_fd, err_fd; /* kept only while there is something to fetch */
+	unsigned get_umask;    /* the caller's, for the fetched files' modes */
+	int stop_sig;          /* the signal that stopped the fetching, or 0 */
 };
 
 struct agent {
@@ -85,12 +88,13 @@ static struct agent_job *find_job(struct agent *a, uint32_t id)
 	return NULL;
 }
 
-static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s)
+static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s, unsigned *umask)
 {
 	uint32_t has_getdir;
 	int rc = job_spec_read(r, s);
 
 	has_getdir = rbuf_u32(r);
+	*umask = files_get_word_umask(has_getdir);
 	if (rc < 0 || r->bad || nfds != 3 + (has_getdir ? 1 : 0) + s->nput)
 		return -1;
 	memcpy(s->stdio, fds, sizeof s->stdio);
@@ -116,9 +120,10 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 {
 	struct job_spec spec;
 	struct agent_job *j;
+	unsigned umask;
 	char **env;
 
-	if (parse_job(r, fds, nfds, &spec) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
+	if (parse_job(r, fds, nfds, &spec, &umask) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
 		send_done(a, spec.id, 0, JOB_SETUP_FAILED);
 		job_spec_free(&spec);
 		close_fds(fds, nfds);
@@ -163,6 +168,7 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 			j->gets = spec.get_patterns;
 			spec.get_patterns = NULL;
 			j->getdir_fd = dup(spec.getdir_fd);
+			j->get_umask = umask;
 		}
 		j->err_fd = fcntl(spec.stdio[2], F_DUPFD_CLOEXEC, 3);
 		j->deadline = spec.timeout_ms > 0 ? limit_deadline(now_ms(), spec.timeout_ms) : 0;
@@ -170,6 +176,19 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 	}
 	close_fds(fds, nfds);
 	job_spec_free(&spec);
+}
+
+/* A signal for a job whose command has exited: what would have ended the
+ * command ends its --get (the caller pressed Ctrl-C, or went away).  The
+ * collector drops the file it is writing, removes the job's directory and
+ * exits; the job then ends as if killed by that signal. */
+static void stop_collecting(struct agent_job *j, int sig)
+{
+	if (sig != SIGINT && sig != SIGTERM && sig != SIGHUP && sig != SIGQUIT && sig != SIGKILL)
+		return;
+	if (!j->stop_sig)
+		j->stop_sig = sig;
+	kill(j->pid, SIGTERM);
 }
 
 static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *fds, int nfds)
@@ -188,8 +207,12 @@ static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *
 	}
 	id = rbuf_u32(r);
 	j = find_job(a, id);
-	if (!j || r->bad || j->phase != RUNNING)
+	if (!j || r->bad)
 		return;
+	if (j->phase == COLLECTING) {
+		stop_collecting(j, type == W_JOB_CANCEL ? SIGKILL : (int)rbuf_u32(r));
+		return;
+	}
 	if (type == W_JOB_SIGNAL) {
 		uint32_t sig = rbuf_u32(r);
 		if (sig > 0 && sig < 65)
@@ -204,6 +227,8 @@ static void kill_all(struct agent *a)
 	for (int i = 0; i < a->njobs; i++)
 		if (a->jobs[i]->phase == RUNNING)
 			kill(-a->jobs[i]->pid, SIGKILL);
+		else
+			stop_collecting(a->jobs[i], SIGKILL);
 }
 
 static void remove_job(struct agent *a, int i)
@@ -220,6 +245,33 @@ static void reap(pid_t pid, int *status)
 		;
 }
 
+static void on_collector_term(int sig)
+{
+	(void)sig;
+	files_get_stop();
+}
+
+/* Forks the child that fetches the --get files and removes the job's
+ * directory.  SIGTERM stops its fetching (stop_collecting); it is blocked
+ * until the child's handler is in place, so none is lost. */
+static pid_t collector(struct agent_job *j)
+{
+	sigset_t term, old;
+	pid_t pid;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, on_collector_term);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		_exit((int)job_collect_masked(j->scratch, j->gets, j->getdir_fd, j->err_fd, j->get_umask));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 /* The command is over: fetch and clean up in a child when there is work. */
 static int command_exited(struct agent *a, struct agent_job *j)
 {
@@ -234,9 +286,7 @@ static int command_exited(struct agent *a, struct agent_job *j)
 		return 1;
 	}
 	j->phase = COLLECTING;
-	j->pid = fork();
-	if (j->pid == 0)
-		_exit((int)job_collect(j->scratch, j->gets, j->getdir_fd, j->err_fd));
+	j->pid = collector(j);
 	if (j->pid < 0 || (j->pidfd = pidfd_of(j->pid)) < 0) {
 		send_done(a, j->id, j->status, j->flags | JOB_GET_FAILED);
 		return 1;
@@ -252,6 +302,8 @@ static int collector_exited(struct agent *a, struct agent_job *j)
 		j->flags |= (uint32_t)WEXITSTATUS(st) & JOB_GET_FAILED;
 	else
 		j->flags |= JOB_GET_FAILED;
+	if (j->stop_sig)
+		j->status = j->stop_sig; /* a wait status: killed by it */
 	send_done(a, j->id, j->status, j->flags);
 	return 1;
 }

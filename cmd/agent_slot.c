@@ -383,6 +383,7 @@ struct slot {
 	int out, partner, keeper;
 	int gone;     /* the link went away while files came in or went out */
 	int get_stop; /* the caller gave up while --get files went out (2: said so) */
+	int stop_sig; /* the signal that stopped them: the job ends as if killed by it */
 	int64_t last_sent;
 	const char *root, *runner, *pool;
 	struct slot_job job;
@@ -530,8 +531,11 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 	} else if (j->exited && (type == W_JOB_CANCEL || type == W_JOB_SIGNAL)) {
 		/* what would have ended the command ends its --get */
 		uint32_t sig = type == W_JOB_CANCEL ? SIGKILL : rbuf_u32(r);
-		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGKILL)
+		if ((sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGKILL) &&
+		    !sl->get_stop) {
 			sl->get_stop = 1;
+			sl->stop_sig = (int)sig;
+		}
 	}
 }
 
@@ -583,26 +587,65 @@ static void check_link(struct slot *sl)
 		sl->gone = 1;
 }
 
-/* Streams the bytes of `in`, as many as it had when sending began (a
- * process that escaped the job's group cannot make it endless); 0, or
+/* Says that the n bytes at the current place are a hole (W_GET_HOLE). */
+static void send_hole(struct slot *sl, int64_t n)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_GET_HOLE);
+	wbuf_u32(&w, sl->job.id);
+	wbuf_i64(&w, n);
+	send_or_gone(sl, &w);
+}
+
+/* Streams bytes [off, end) of `in`; 0, 1 when the file ended sooner, or
  * errno when reading failed or the caller gave up (ECANCELED). */
-static int send_get_data(struct slot *sl, int in, uint64_t size)
+static int send_range(struct slot *sl, int in, off_t off, off_t end)
 {
 	char buf[CHUNK];
-	while (size > 0 && !sl->gone) {
+	while (off < end && !sl->gone) {
 		ssize_t n;
 		check_link(sl);
 		if (sl->get_stop)
 			return ECANCELED;
-		n = read(in, buf, size < sizeof buf ? (size_t)size : sizeof buf);
+		n = pread(in, buf, end - off < (off_t)sizeof buf ? (size_t)(end - off) : sizeof buf, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno;
 		if (n == 0)
-			return 0; /* it shrank: what is there is the file */
+			return 1; /* it shrank: what is there is the file */
 		send_bytes_or_gone(sl, W_GET_DATA, buf, (size_t)n);
-		size -= (uint64_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Streams the bytes of `in`, as many as it had when sending began (a
+ * process that escaped the job's group cannot make it endless), its holes
+ * as W_GET_HOLE (SEEK_DATA/SEEK_HOLE), so a sparse file stays sparse; 0,
+ * or errno when reading failed or the caller gave up (ECANCELED). */
+static int send_get_data(struct slot *sl, int in, uint64_t size)
+{
+	off_t pos = 0, end = (off_t)size;
+	while (pos < end && !sl->gone) {
+		off_t data = lseek(in, pos, SEEK_DATA), hole;
+		int rc;
+		if (data < 0 && errno != ENXIO) {
+			data = pos; /* holes unknown here: all of it is data */
+			hole = end;
+		} else {
+			if (data < 0 || data > end)
+				data = end; /* a hole up to the end */
+			hole = data < end ? lseek(in, data, SEEK_HOLE) : end;
+			if (hole < 0 || hole > end)
+				hole = end;
+		}
+		if (data > pos)
+			send_hole(sl, data - pos);
+		rc = send_range(sl, in, data, hole);
+		if (rc)
+			return rc == 1 ? 0 : rc;
+		pos = hole;
 	}
 	return 0;
 }
@@ -656,14 +699,18 @@ static int finish(struct slot *sl)
 	struct files_get_ops ops = { send_get, get_report, sl };
 	unsigned flags = j->flags;
 
+	int status = j->status;
+
 	if (j->gets && files_get_each(j->gets, j->scratch, &ops) > 0)
 		flags |= JOB_GET_FAILED;
 	if (rmdir(j->scratch) < 0 && errno != ENOENT)
 		flags |= job_collect(j->scratch, NULL, -1, -1);
-	sl->get_stop = 0;
+	if (sl->get_stop)
+		status = sl->stop_sig; /* a wait status: killed by it */
+	sl->get_stop = sl->stop_sig = 0;
 	if (sl->gone)
 		return -1;
-	return send_done(sl->out, j->id, j->status, flags);
+	return send_done(sl->out, j->id, status, flags);
 }
 
 static int slot_loop(struct slot *sl)

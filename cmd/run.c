@@ -228,6 +228,14 @@ static char **job_env(const struct run_opts *o, int *bad)
 	return env;
 }
 
+/* The fetched files' modes are masked by it, as if created here. */
+static unsigned caller_umask(void)
+{
+	mode_t m = umask(077);
+	umask(m);
+	return (unsigned)m;
+}
+
 static int build_request(const struct run_opts *o, const struct pool_settings *ps, struct wbuf *w)
 {
 	char *names[WIRE_MAX_FDS];
@@ -253,7 +261,7 @@ static int build_request(const struct run_opts *o, const struct pool_settings *p
 	wbuf_strv(w, env);
 	wbuf_strv(w, names);
 	wbuf_strv(w, o->gets);
-	wbuf_u32(w, o->nget ? 1 : 0);
+	wbuf_u32(w, o->nget ? files_get_word(caller_umask()) : 0);
 	wbuf_u32(w, (uint32_t)o->verbose);
 	strv_free(env);
 	return 0;

@@ -25,8 +25,28 @@
 /* NULL if PATTERN is acceptable for --get, else why not (a static string). */
 const char *files_get_pattern_problem(const char *pattern);
 
-/* Copies everything readable from src_fd into a new file NAME (a basename) in
- * dir_fd with the given mode.  0 on success, -1 with errno. */
+/* The word of a job request that says whether --get is wanted also carries
+ * the caller's umask, which the receiver applies to every mode: 0 (no
+ * --get), or FILES_GET_WANTED | umask.  Any other non-zero word (an older
+ * caller's 1) means the umask 022. */
+#define FILES_GET_WANTED 0x10000u
+unsigned files_get_word(unsigned umask);
+unsigned files_get_word_umask(unsigned word);
+
+/* The receiver's check of a file the sender names: 1 when PATTERN is one of
+ * PATTERNS and PATH, relative and without '..', matches it by glob(3)'s rules
+ * (fnmatch with FNM_PATHNAME | FNM_PERIOD), else 0.  On the ssh backend the
+ * runner names the files: it gets only what the caller asked for. */
+int files_get_wanted(char *const *patterns, const char *pattern, const char *path);
+
+/* Asks a --get in progress in this process to stop (async-signal-safe): the
+ * file being copied is dropped and no further match is fetched. */
+void files_get_stop(void);
+int files_get_stopped(void);
+
+/* Copies src_fd (as many bytes as it had when copying began) into a new file
+ * NAME (a basename) in dir_fd with the given mode; holes stay holes.  0 on
+ * success, -1 with errno. */
 int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode);
 
 /* ---- the sender ---- */
@@ -52,9 +72,11 @@ int files_get_each(char *const *patterns, const char *root, const struct files_g
 size_t files_get_io_problem(char *line, size_t cap, const char *pattern, const char *verb, const char *path,
                             int err);
 
-/* The local backend: fetches the matches into dest_fd, reporting on err_fd.
- * Returns the number of problems. */
+/* The local backend: fetches the matches into dest_fd, reporting on err_fd,
+ * their modes masked by umask; holes stay holes.  Returns the number of
+ * problems.  files_get() is files_get_masked() with umask 0. */
 int files_get(char *const *patterns, const char *root, int dest_fd, int err_fd);
+int files_get_masked(char *const *patterns, const char *root, int dest_fd, int err_fd, unsigned umask);
 
 /* ---- the receiver ---- */
 
@@ -64,6 +86,7 @@ struct files_dest {
 	char tmp[NAME_MAX + 1]; /* its name in dir */
 	char *rel;              /* a copy of the relative path */
 	const char *base;       /* in rel: the final name */
+	unsigned umask;         /* mode bits commit clears (0 after open) */
 };
 
 /* Starts writing REL (relative, without '..'; checked again here, since on
@@ -73,7 +96,8 @@ struct files_dest {
  * left open. */
 int files_dest_open(struct files_dest *d, int dest_fd, const char *rel);
 
-/* Gives the file its permission bits and its final name (replacing what was
+/* Gives the file its permission bits (mode & 0777 & ~d->umask: never
+ * setuid, setgid or sticky) and its final name (replacing what was
  * there, a symlink itself rather than its target).  0, or -1 with errno and
  * the temporary file removed.  Either way d is finished. */
 int files_dest_commit(struct files_dest *d, unsigned mode);

@@ -98,7 +98,7 @@ int files_dest_commit(struct files_dest *d, unsigned mode)
 		errno = EBADF;
 		return -1;
 	}
-	rc = fchmod(d->fd, mode & 0777);
+	rc = fchmod(d->fd, mode & 0777 & ~d->umask);
 	saved = errno;
 	if (close(d->fd) < 0 && rc == 0) {
 		rc = -1;

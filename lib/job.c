@@ -135,8 +135,14 @@ void job_exec_child(const struct job_spec *s)
 
 unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd)
 {
+	return job_collect_masked(scratch, get_patterns, getdir_fd, err_fd, 022);
+}
+
+unsigned job_collect_masked(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd,
+                            unsigned umask)
+{
 	unsigned flags = 0;
-	if (getdir_fd >= 0 && files_get(get_patterns, scratch, getdir_fd, err_fd) > 0)
+	if (getdir_fd >= 0 && files_get_masked(get_patterns, scratch, getdir_fd, err_fd, umask) > 0)
 		flags |= JOB_GET_FAILED;
 	if (chdir("/") < 0 || (paths_remove_tree(scratch) < 0 && errno != ENOENT)) {
 		char line[512];

@@ -44,9 +44,14 @@ pid_t job_spawn(const struct job_spec *spec, int *status);
  * (ENOENT: not found, EACCES: found but not executable). */
 char *job_find_command(const char *cmd, char *const *env, const char *dir);
 
-/* Fetches the --get files (problems reported on err_fd) and removes the
- * scratch directory.  Returns JOB_GET_FAILED when a --get failed, else 0. */
+/* Fetches the --get files (problems reported on err_fd; modes masked by
+ * the caller's umask) and removes the scratch directory.  Returns
+ * JOB_GET_FAILED when a --get failed, else 0.  files_get_stop() (from a
+ * signal handler) stops the fetching; the directory is removed all the
+ * same.  job_collect() is job_collect_masked() with umask 022. */
 unsigned job_collect(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd);
+unsigned job_collect_masked(const char *scratch, char *const *get_patterns, int getdir_fd, int err_fd,
+                            unsigned umask);
 
 /* The job's whole environment: PATH, HOME, LANG, LC_ALL, TZ, USER, LOGNAME
  * and SHELL from this (the runner's) environment, FLAME_POOL, FLAME_RUNNER

@@ -47,8 +47,8 @@ struct link_get {
 	struct files_dest d;  /* d.fd < 0: none, or dropped after a problem */
 	char *pattern, *path; /* as the runner named them, for messages */
 	uint32_t mode;
-	uint64_t done;
-	int failed; /* a file could not be written here */
+	uint64_t done, size; /* size: what the runner announced, never exceeded */
+	int failed;          /* a file could not be written here */
 	struct link_bar bar;
 };
 
@@ -63,6 +63,8 @@ struct link_slot {
 	uint32_t job;
 	int fds[3];
 	int getdir;             /* --get-dir, or -1 */
+	char **get_patterns;    /* what the caller asked for: all the runner may send */
+	unsigned get_umask;     /* the caller's */
 	int puts[WIRE_MAX_FDS]; /* the --put files, sent before stdin */
 	char **put_names;
 	int nputs;
@@ -285,6 +287,32 @@ static void get_reset(struct link_slot *s)
 	s->get.pattern = s->get.path = NULL;
 }
 
+/* The runner sent something this side refuses: say why, as one line,
+ * and drop the file. */
+static void get_refused(struct link_slot *s, const char *why)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof line,
+	                 "flame: --get %.300s: the runner sent '%.300s', %s; not written\n",
+	                 s->get.pattern ? s->get.pattern : "", s->get.path ? s->get.path : "", why);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+
+	for (size_t i = 0; len > 0 && i < len - 1; i++)
+		if (line[i] == '\n' || (unsigned char)line[i] < ' ')
+			line[i] = '?';
+	if (len > 0)
+		line[len - 1] = '\n';
+	bar_end(&s->get.bar);
+	files_dest_abort(&s->get.d);
+	s->get.failed = 1;
+	if (s->fds[2] >= 0)
+		(void)write_all(s->fds[2], line, len);
+}
+
+/* W_GET {job, pattern, path, mode, size}: the runner names the file, and
+ * only one the caller asked for is written: the path must match one of the
+ * caller's patterns (checked here, by the rules the runner uses), and the
+ * mode be plain permission bits, which the caller's umask then masks. */
 static void get_begin(struct link_slot *s, struct rbuf *r)
 {
 	int64_t size;
@@ -295,27 +323,62 @@ static void get_begin(struct link_slot *s, struct rbuf *r)
 	s->get.mode = rbuf_u32(r);
 	size = rbuf_i64(r);
 	s->get.done = 0;
+	s->get.size = size < 0 ? 0 : (uint64_t)size;
 	if (r->bad || size < 0) {
 		get_failed(s, EPROTO);
 		return;
 	}
-	if (s->getdir < 0 || files_dest_open(&s->get.d, s->getdir, s->get.path) < 0) {
-		get_failed(s, s->getdir < 0 ? EBADF : errno);
+	if (s->getdir < 0 || !files_get_wanted(s->get_patterns, s->get.pattern, s->get.path)) {
+		get_refused(s, "which was not asked for");
 		return;
 	}
+	if (s->get.mode & ~0777u) {
+		get_refused(s, "with a mode that is more than permission bits");
+		return;
+	}
+	if (files_dest_open(&s->get.d, s->getdir, s->get.path) < 0) {
+		get_failed(s, errno);
+		return;
+	}
+	s->get.d.umask = s->get_umask;
 	bar_begin(&s->get.bar, s->fds[2], s->get.path, (uint64_t)size);
+}
+
+/* Counts n more bytes (data or hole) of the file arriving: 0, or -1 after
+ * refusing it when the runner sends more than it announced. */
+static int get_count(struct link_slot *s, uint64_t n)
+{
+	if (n > s->get.size - s->get.done) {
+		get_refused(s, "with more bytes than it announced");
+		return -1;
+	}
+	s->get.done += n;
+	return 0;
 }
 
 static void get_data(struct link_slot *s, struct rbuf *r)
 {
 	uint32_t n = rbuf_u32(r);
-	if (s->get.d.fd < 0 || r->bad || n > r->len - r->off)
+	if (s->get.d.fd < 0 || r->bad || n > r->len - r->off || get_count(s, n) < 0)
 		return;
 	if (write_all(s->get.d.fd, r->p + r->off, n) < 0) {
 		get_failed(s, errno);
 		return;
 	}
-	s->get.done += n;
+	bar_step(&s->get.bar, s->get.done);
+}
+
+/* W_GET_HOLE {job, length}: a run of zeros the runner's file does not
+ * store; it is not stored here either. */
+static void get_hole(struct link_slot *s, struct rbuf *r)
+{
+	int64_t n = rbuf_i64(r);
+	if (s->get.d.fd < 0 || r->bad || n < 0 || get_count(s, (uint64_t)n) < 0)
+		return;
+	if (lseek(s->get.d.fd, (off_t)s->get.done, SEEK_SET) < 0) {
+		get_failed(s, errno);
+		return;
+	}
 	bar_step(&s->get.bar, s->get.done);
 }
 
@@ -329,7 +392,8 @@ static void get_end(struct link_slot *s, struct rbuf *r)
 		files_dest_abort(&s->get.d); /* the runner says why */
 		return;
 	}
-	if (files_dest_commit(&s->get.d, s->get.mode) < 0)
+	/* a hole at the end makes the file's length, not its blocks */
+	if (ftruncate(s->get.d.fd, (off_t)s->get.done) < 0 || files_dest_commit(&s->get.d, s->get.mode) < 0)
 		get_failed(s, errno);
 }
 
@@ -353,6 +417,8 @@ static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 	if (s->getdir >= 0)
 		close(s->getdir);
 	s->getdir = -1;
+	strv_free(s->get_patterns);
+	s->get_patterns = NULL;
 	strv_free(s->put_names);
 	s->put_names = NULL;
 	s->busy = 0;
@@ -391,6 +457,8 @@ static void *out_thread(void *arg)
 			get_begin(s, &r);
 		} else if (type == W_GET_DATA) {
 			get_data(s, &r);
+		} else if (type == W_GET_HOLE) {
+			get_hole(s, &r);
 		} else if (type == W_GET_END) {
 			get_end(s, &r);
 		} else if (type == W_JOB_DONE) {
@@ -656,15 +724,26 @@ static void open_slot(struct link *l, struct link_slot *s)
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
 
-/* How many --put files the job carries (their names in *put_names), and
- * whether it wants --get; r is the whole W_JOB payload, from its job id on. */
-static int job_files(struct rbuf r, int *has_getdir, char ***put_names)
+/* The files of a job; r is the whole W_JOB payload, from its job id on. */
+struct job_files {
+	char **put_names;    /* the --put files' */
+	char **get_patterns; /* --get's */
+	int has_getdir;
+	unsigned get_umask; /* the caller's */
+};
+
+/* How many --put files the job carries, and the rest of f. */
+static int job_files(struct rbuf r, struct job_files *f)
 {
 	struct job_spec spec;
 	int rc = job_spec_read(&r, &spec), nput = spec.nput;
-	*has_getdir = rbuf_u32(&r) != 0;
-	*put_names = spec.put_names;
-	spec.put_names = NULL;
+	uint32_t word = rbuf_u32(&r);
+
+	f->has_getdir = word != 0;
+	f->get_umask = files_get_word_umask(word);
+	f->put_names = spec.put_names;
+	f->get_patterns = spec.get_patterns;
+	spec.put_names = spec.get_patterns = NULL;
 	job_spec_free(&spec);
 	return rc < 0 || r.bad ? -1 : nput;
 }
@@ -683,8 +762,8 @@ static void refuse_job(struct link *l, uint32_t id, int *fds, int nfds)
 static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 {
 	struct link_slot *s = NULL;
-	char **put_names;
-	int has_getdir, nput = job_files(*r, &has_getdir, &put_names);
+	struct job_files f;
+	int nput = job_files(*r, &f), has_getdir = f.has_getdir;
 	uint32_t id = rbuf_u32(r);
 	size_t rest = r->len - r->off;
 
@@ -692,7 +771,8 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 		if (!l->slots[i].busy)
 			s = &l->slots[i];
 	if (!s || r->bad || nput < 0 || nfds != 3 + has_getdir + nput) {
-		strv_free(put_names);
+		strv_free(f.put_names);
+		strv_free(f.get_patterns);
 		refuse_job(l, id, fds, nfds);
 		return;
 	}
@@ -703,7 +783,9 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 	/* the descriptors: stdin, stdout, stderr, --get-dir if any, the --put files */
 	s->getdir = has_getdir ? fds[3] : -1;
 	s->nputs = nput;
-	s->put_names = put_names;
+	s->put_names = f.put_names;
+	s->get_patterns = f.get_patterns;
+	s->get_umask = f.get_umask;
 	memcpy(s->puts, fds + 3 + has_getdir, sizeof(int) * (size_t)nput);
 	s->sigpipe_sent = 0;
 	memcpy(s->fds, fds, sizeof s->fds);

@@ -713,11 +713,11 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 	j->env = rbuf_strv(r, 1 << 16);
 	j->put_names = rbuf_strv(r, WIRE_MAX_FDS);
 	j->get_patterns = rbuf_strv(r, 4096);
-	j->has_getdir = rbuf_u32(r) ? 1 : 0;
+	j->has_getdir = (int)rbuf_u32(r); /* with the caller's umask (files.h): passed on as it is */
 	j->want_started = rbuf_u32(r) ? 1 : 0;
 	memcpy(j->fds, fds, sizeof(int) * nfds);
 	j->nfds = nfds;
-	need = 3 + j->has_getdir + (int)strv_len(j->put_names);
+	need = 3 + (j->has_getdir != 0) + (int)strv_len(j->put_names);
 	if (r->bad || !j->argv[0] || nfds != need) {
 		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
 		caller_finish(c);

@@ -71,7 +71,11 @@ enum wire_type {
 	 * began, which is all that is sent */
 	W_GET,
 	W_GET_DATA,
-	W_GET_END
+	W_GET_END,
+	/* slot -> link, among a W_GET's W_GET_DATA: {job, length} zeros that
+	 * the runner's file does not store (a hole), so a sparse file stays
+	 * sparse; they count towards the announced size */
+	W_GET_HOLE
 };
 
 /* Flags on a finished job (W_DONE, W_JOB_DONE). */

@@ -179,6 +179,16 @@ test_expect_success 'nothing was written outside the --get-dirs (sentinel dir un
 	equals original "$(cat "$SENTINEL/target")"
 '
 
+test_expect_success 'fetched modes are masked by the caller'\''s umask; setuid, setgid and sticky never come back' '
+	mkdir gm
+	(
+		umask 027
+		"$FLAME" run --get "m*" --get-dir gm --sh "echo a >m1; echo b >m2; chmod 6777 m1; chmod 1666 m2"
+	)
+	equals 750 "$(stat -c %a gm/m1)"
+	equals 640 "$(stat -c %a gm/m2)"
+'
+
 test_expect_success 'an unreadable or missing --put file is refused (125) before the run' '
 	rm -f "$WORK/ran"
 	test_status 125 "$FLAME" run --put no-such-file --sh "touch \"$WORK/ran\"" 2>err

@@ -511,10 +511,31 @@ static void test_dest_commit_and_abort(void **state)
 	no_temp_left(f->dest);
 }
 
+/* The receiver takes only paths the caller's patterns match, by glob's rules. */
+static void test_wanted(void **state)
+{
+	char *pats[] = { "out.txt", "d/*.png", ".*/x", "*", NULL };
+	(void)state;
+	assert_true(files_get_wanted(pats, "out.txt", "out.txt"));
+	assert_true(files_get_wanted(pats, "d/*.png", "d/a b.png"));
+	assert_true(files_get_wanted(pats, "*", "evil"));
+	assert_false(files_get_wanted(pats, "out.txt", ".git/hooks/pre-commit"));
+	assert_false(files_get_wanted(pats, "d/*", "d/a.png"));       /* not the caller's */
+	assert_false(files_get_wanted(pats, "d/*.png", "d/e/a.png")); /* '*' stops at '/' */
+	assert_false(files_get_wanted(pats, "*", ".hidden"));         /* nor a leading '.' */
+	assert_false(files_get_wanted(pats, ".*/x", "../x"));         /* matches, but leaves */
+	assert_false(files_get_wanted(pats, "*", "/etc/passwd"));
+	assert_false(files_get_wanted(NULL, "out.txt", "out.txt"));
+	assert_int_equal(files_get_word_umask(files_get_word(027)), 027);
+	assert_int_equal(files_get_word_umask(files_get_word(0)), 0);
+	assert_int_equal(files_get_word_umask(1), 022);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pattern_problems),
+		cmocka_unit_test(test_wanted),
 		cmocka_unit_test_setup_teardown(test_get_plain_and_odd_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_keeps_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_symlink_outside_refused, setup, teardown),
