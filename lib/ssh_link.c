@@ -9,6 +9,7 @@
 #include "util.h"
 #include "wire.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -122,7 +123,12 @@ static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 	wbuf_str(&w, why);
 	(void)wire_send(l->warmer, &w); /* no lock: nothing else matters now */
 	drop_arriving_files(l);
-	msg("ssh link %s (%s@%s:%d): %s", l->runner, l->user, l->host, l->t.port, why);
+	if (l->is_fly && !l->host[0])
+		msg("fly link %s (machine %s, port %d): %s", l->runner,
+		    l->fly.id[0] ? l->fly.id : "not created", l->fly.port, why);
+	else
+		msg("%s link %s (%s@%s:%d): %s", l->is_fly ? "fly" : "ssh", l->runner, l->user, l->host,
+		    l->t.port, why);
 	_exit(EXIT_FAILURE_FLAME);
 }
 
@@ -829,11 +835,12 @@ static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *s
 	int rc;
 
 	if (!o->conf_json || (what == 'D' && !o->launch_id) || (what == 'W' && (!o->parent || !state))) {
-		msg("flame-ssh-link: --fly-destroy needs --fly and --launch; --fly-sweep --fly, --parent and --state");
+		msg("flame-ssh-link: --fly-destroy needs --fly-fd and --launch; --fly-sweep --fly-fd, --parent and "
+		    "--state");
 		return EXIT_USAGE;
 	}
-	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->launch_id, err, sizeof err)
-	                 : fly_sweep(o->conf_json, o->parent, state, err, sizeof err);
+	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->token, o->launch_id, err, sizeof err)
+	                 : fly_sweep(o->conf_json, o->token, o->parent, state, err, sizeof err);
 	if (rc < 0)
 		msg("%s", err);
 	return rc < 0 ? EXIT_FAILURE_FLAME : 0;
@@ -847,23 +854,70 @@ static void fly_start(struct link *l)
 	char err[1024];
 
 	l->is_fly = 1;
+	l->host[0] = '\0'; /* the machine's address comes from the API */
 	l->boot_deadline = now_ms() + l->fly_opts.boot_ms;
 	l->fly_opts.pool = l->pool;
 	l->fly_opts.client_key = l->t.key_path;
 	l->fly_opts.slots = l->nslots;
 	if (!l->fly_opts.launch_id || !l->fly_opts.parent || !l->fly_opts.boot_ms || !l->fly_opts.idle_ms)
-		lost(l, "flame-ssh-link: --fly needs --launch, --parent, --boot-ms and --idle-ms");
+		lost(l, "flame-ssh-link: --fly-fd needs --launch, --parent, --boot-ms and --idle-ms");
 	if (fly_runner_prepare(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
 	report_fly(l, 0);
 	if (fly_runner_boot(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
+	report_fly(l, 0); /* its machine id: journaled, and named in errors */
+	if (fly_runner_started(&l->fly, &l->fly_opts, l->boot_deadline, err, sizeof err) < 0) {
+		if (l->fly.released)
+			report_fly(l, 1); /* the warmer need not destroy it again */
+		lost(l, err);
+	}
 	report_fly(l, 0);
 	snprintf(l->host, sizeof l->host, "%s", l->fly.ip);
 	l->t.port = l->fly.port;
 	l->t.host_key = l->fly.host_key;
 	l->t.known_hosts = NULL;
 	l->command = fly_runner_command(l->fly_opts.conf_json); /* flame's path in the image */
+}
+
+/* The pool's fly settings and the API token, from descriptor FD (never the
+ * command line: ps shows that to everyone, runner_proc.h): o->conf_json
+ * and o->token live as long as the process.  0, or -1 if unreadable. */
+static int fly_settings(struct fly_runner_opts *o, const char *arg)
+{
+	long fd;
+	size_t len = 0, cap = 4096;
+	char *text;
+	cJSON *doc, *token;
+
+	if (parse_long(arg, 3, 1 << 20, &fd) < 0)
+		return -1;
+	text = xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+		if (len + 1 == cap && cap >= (16u << 20))
+			break;
+		if (len + 1 == cap)
+			text = xrealloc(text, cap *= 2);
+		n = read((int)fd, text + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close((int)fd);
+	doc = cJSON_ParseWithLength(text, len);
+	explicit_bzero(text, len);
+	free(text);
+	o->conf_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "fly"));
+	token = cJSON_GetObjectItemCaseSensitive(doc, "token");
+	if (cJSON_IsString(token)) { /* taken over: kept for the process's life */
+		o->token = token->valuestring;
+		token->valuestring = NULL;
+	}
+	cJSON_Delete(doc);
+	return o->conf_json ? 0 : -1;
 }
 
 /* The options of a Fly runner and of the warmer's one-shot jobs: 1 if c
@@ -877,7 +931,7 @@ static int fly_option(struct fly_runner_opts *o, int c, const char *arg, const c
 			return 0;
 		*(c == 'I' ? &o->idle_ms : &o->boot_ms) = ms;
 	} else if (c == 'F') {
-		o->conf_json = arg;
+		return fly_settings(o, arg) == 0;
 	} else if (c == 'L') {
 		o->launch_id = arg;
 	} else if (c == 'P') {
@@ -927,7 +981,7 @@ int ssh_link_main(int argc, char **argv)
 		{ "known-hosts", required_argument, NULL, 'K' },
 		{ "command", required_argument, NULL, 'c' },
 		{ "slots", required_argument, NULL, 's' },
-		{ "fly", required_argument, NULL, 'F' },
+		{ "fly-fd", required_argument, NULL, 'F' },
 		{ "launch", required_argument, NULL, 'L' },
 		{ "parent", required_argument, NULL, 'P' },
 		{ "idle-ms", required_argument, NULL, 'I' },
@@ -980,7 +1034,7 @@ int ssh_link_main(int argc, char **argv)
 	if (one_shot)
 		return fly_one_shot(one_shot, &l.fly_opts, state);
 	if (l.fly_opts.conf_json)
-		l.host[0] = '?'; /* the machine's address comes from the API */
+		l.host[0] = '?'; /* the machine's address comes from the API (fly_start) */
 	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
 		msg("flame-ssh-link: --fd, --runner, --pool, --login and --key are required");
 		return EXIT_USAGE;
