@@ -3,7 +3,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +35,8 @@ static char *read_pipe(int fd)
 {
 	char *buf = xmalloc(TOKEN_MAX + 1);
 	size_t len = 0;
-	struct stat st;
 
-	while (len < TOKEN_MAX && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+	while (len < TOKEN_MAX) {
 		ssize_t n = read(fd, buf + len, TOKEN_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -54,12 +52,19 @@ static char *read_pipe(int fd)
 	return NULL;
 }
 
-char *fly_token_take(void)
+/* Descriptor FLY_TOKEN_FD is the pipe a starting `flame` left there. */
+static int handed_over(void)
 {
 	const char *fd = getenv(FD_VAR);
+	struct stat st;
+	return fd && !strcmp(fd, "3") && fstat(FLY_TOKEN_FD, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+char *fly_token_take(void)
+{
 	char *t = NULL, *env = getenv("FLY_API_TOKEN");
 
-	if (fd && !strcmp(fd, "3") && fcntl(FLY_TOKEN_FD, F_GETFD) >= 0)
+	if (handed_over())
 		t = read_pipe(FLY_TOKEN_FD);
 	else if (env)
 		t = xstrdup(env);

@@ -60,4 +60,14 @@ test_expect_success 'a token from token_file is used and never shown either' '
 	fly_no_machines 30
 '
 
+test_expect_success 'a warmer started by hand with FLY_API_TOKEN wipes it from its environment' '
+	write_config "{ \"pools\": { $(fly_pool_conf f) } }"
+	"$FLAME" warmer run </dev/null >hand.log 2>&1 &
+	wait_for "\"$FLAME\" warmer status >/dev/null 2>&1" 10
+	equals ok "$(env -u FLY_API_TOKEN "$FLAME" run -p f -- echo ok)"
+	equals "" "$(seen_in_proc "$FLY_API_TOKEN")"
+	"$FLAME" warmer stop >/dev/null
+	fly_no_machines 30
+'
+
 test_done
