@@ -888,7 +888,7 @@ static int fly_settings(struct fly_runner_opts *o, const char *arg)
 	long fd;
 	size_t len = 0, cap = 4096;
 	char *text;
-	cJSON *doc, *token;
+	cJSON *doc, *tok;
 
 	if (parse_long(arg, 3, 1 << 20, &fd) < 0)
 		return -1;
@@ -911,10 +911,10 @@ static int fly_settings(struct fly_runner_opts *o, const char *arg)
 	explicit_bzero(text, len);
 	free(text);
 	o->conf_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "fly"));
-	token = cJSON_GetObjectItemCaseSensitive(doc, "token");
-	if (cJSON_IsString(token)) { /* taken over: kept for the process's life */
-		o->token = token->valuestring;
-		token->valuestring = NULL;
+	tok = cJSON_GetObjectItemCaseSensitive(doc, "token");
+	if (cJSON_IsString(tok)) { /* taken over: kept for the process's life */
+		o->token = tok->valuestring;
+		tok->valuestring = NULL;
 	}
 	cJSON_Delete(doc);
 	return o->conf_json ? 0 : -1;
