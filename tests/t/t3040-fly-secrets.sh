@@ -61,6 +61,7 @@ test_expect_success 'a token from token_file is used and never shown either' '
 '
 
 test_expect_success 'a warmer started by hand with FLY_API_TOKEN wipes it from its environment' '
+	"$FLAME" warmer stop >/dev/null 2>&1 || :
 	write_config "{ \"pools\": { $(fly_pool_conf f) } }"
 	"$FLAME" warmer run </dev/null >hand.log 2>&1 &
 	wait_for "\"$FLAME\" warmer status >/dev/null 2>&1" 10
