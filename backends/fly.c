@@ -89,7 +89,7 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 		/* options beside their values: clang-format 14 would put one word a line */
 		/* clang-format off */
 		char *base[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
-		                 "--key", key, "--slots", slots, "--fly-fd", fd,
+		                 "--key", key, "--slots", slots, "--settings-fd", fd,
 		                 "--launch", r->id, "--parent", parent, "--idle-ms", idle, "--boot-ms", boot };
 		/* clang-format on */
 		for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
@@ -162,7 +162,7 @@ static void one_shot(const struct pool *p, const char *what, char *const *args)
 	}
 	snprintf(fd, sizeof fd, "%d", RUNNER_PROC_SETTINGS_FD);
 	argv[n++] = "flame-ssh-link";
-	argv[n++] = "--fly-fd";
+	argv[n++] = "--settings-fd";
 	argv[n++] = fd;
 	while (*args && n < 15)
 		argv[n++] = *args++;

@@ -835,7 +835,7 @@ static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *s
 	int rc;
 
 	if (!o->conf_json || (what == 'D' && !o->launch_id) || (what == 'W' && (!o->parent || !state))) {
-		msg("flame-ssh-link: --fly-destroy needs --fly-fd and --launch; --fly-sweep --fly-fd, --parent and "
+		msg("flame-ssh-link: --fly-destroy needs --settings-fd and --launch; --fly-sweep --settings-fd, --parent and "
 		    "--state");
 		return EXIT_USAGE;
 	}
@@ -860,7 +860,7 @@ static void fly_start(struct link *l)
 	l->fly_opts.client_key = l->t.key_path;
 	l->fly_opts.slots = l->nslots;
 	if (!l->fly_opts.launch_id || !l->fly_opts.parent || !l->fly_opts.boot_ms || !l->fly_opts.idle_ms)
-		lost(l, "flame-ssh-link: --fly-fd needs --launch, --parent, --boot-ms and --idle-ms");
+		lost(l, "flame-ssh-link: a Fly runner needs --launch, --parent, --boot-ms and --idle-ms");
 	if (fly_runner_prepare(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
 	report_fly(l, 0);
@@ -880,17 +880,21 @@ static void fly_start(struct link *l)
 	l->command = fly_runner_command(l->fly_opts.conf_json); /* flame's path in the image */
 }
 
-/* The pool's fly settings and the API token, from descriptor FD (never the
- * command line: ps shows that to everyone, runner_proc.h): o->conf_json
- * and o->token live as long as the process.  0, or -1 if unreadable. */
-static int fly_settings(struct fly_runner_opts *o, const char *arg)
+/* The link's settings from descriptor FD (never the command line: ps shows
+ * that to everyone, runner_proc.h): an ssh host's "login", "host_key" or
+ * "known_hosts" and "command"; a Fly runner's pool settings ("fly", whose
+ * env may hold secrets) and API "token".  They live as long as the
+ * process.  0, or -1 if unreadable. */
+static int read_settings(struct link *l, const char *arg, char *err, size_t errlen)
 {
+	static cJSON *doc;
 	long fd;
 	size_t len = 0, cap = 4096;
 	char *text;
-	cJSON *doc, *tok;
+	cJSON *tok;
+	const char *login;
 
-	if (parse_long(arg, 3, 1 << 20, &fd) < 0)
+	if (doc || parse_long(arg, 3, 1 << 20, &fd) < 0)
 		return -1;
 	text = xmalloc(cap);
 	for (;;) {
@@ -910,14 +914,22 @@ static int fly_settings(struct fly_runner_opts *o, const char *arg)
 	doc = cJSON_ParseWithLength(text, len);
 	explicit_bzero(text, len);
 	free(text);
-	o->conf_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "fly"));
+	if (!cJSON_IsObject(doc))
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(doc, "fly"))
+		l->fly_opts.conf_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "fly"));
 	tok = cJSON_GetObjectItemCaseSensitive(doc, "token");
-	if (cJSON_IsString(tok)) { /* taken over: kept for the process's life */
-		o->token = tok->valuestring;
-		tok->valuestring = NULL;
-	}
-	cJSON_Delete(doc);
-	return o->conf_json ? 0 : -1;
+	if (cJSON_IsString(tok))
+		l->fly_opts.token = tok->valuestring;
+	l->t.host_key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "host_key"));
+	l->t.known_hosts = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "known_hosts"));
+	if (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "command")))
+		l->command = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "command"));
+	login = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "login"));
+	if (login &&
+	    login_parse(login, l->user, sizeof l->user, l->host, sizeof l->host, &l->t.port, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 /* The options of a Fly runner and of the warmer's one-shot jobs: 1 if c
@@ -930,8 +942,6 @@ static int fly_option(struct fly_runner_opts *o, int c, const char *arg, const c
 		if (parse_long(arg, 1, 86400000L * 30, &ms) < 0)
 			return 0;
 		*(c == 'I' ? &o->idle_ms : &o->boot_ms) = ms;
-	} else if (c == 'F') {
-		return fly_settings(o, arg) == 0;
 	} else if (c == 'L') {
 		o->launch_id = arg;
 	} else if (c == 'P') {
@@ -975,13 +985,9 @@ int ssh_link_main(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "runner", required_argument, NULL, 'r' },
 		{ "pool", required_argument, NULL, 'p' },
-		{ "login", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
-		{ "host-key", required_argument, NULL, 'H' },
-		{ "known-hosts", required_argument, NULL, 'K' },
-		{ "command", required_argument, NULL, 'c' },
 		{ "slots", required_argument, NULL, 's' },
-		{ "fly-fd", required_argument, NULL, 'F' },
+		{ "settings-fd", required_argument, NULL, 'F' },
 		{ "launch", required_argument, NULL, 'L' },
 		{ "parent", required_argument, NULL, 'P' },
 		{ "idle-ms", required_argument, NULL, 'I' },
@@ -1009,9 +1015,13 @@ int ssh_link_main(int argc, char **argv)
 			continue;
 		if (c == 's' && parse_long(optarg, 1, MAX_SLOTS, &slots) == 0)
 			continue;
-		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port,
-		                            err, sizeof err) == 0)
+		err[0] = '\0';
+		if (c == 'F' && read_settings(&l, optarg, err, sizeof err) == 0)
 			continue;
+		if (c == 'F') {
+			msg("flame-ssh-link: unreadable settings%s%s", err[0] ? ": " : "", err);
+			return EXIT_USAGE;
+		}
 		if (fly_option(&l.fly_opts, c, optarg, &state, &one_shot))
 			continue;
 		if (c == 'r')
@@ -1020,12 +1030,6 @@ int ssh_link_main(int argc, char **argv)
 			l.pool = optarg;
 		else if (c == 'k')
 			l.t.key_path = optarg;
-		else if (c == 'H')
-			l.t.host_key = optarg;
-		else if (c == 'K')
-			l.t.known_hosts = optarg;
-		else if (c == 'c')
-			l.command = optarg;
 		else {
 			msg("flame-ssh-link: bad arguments; it is started by the warmer");
 			return EXIT_USAGE;
@@ -1036,7 +1040,7 @@ int ssh_link_main(int argc, char **argv)
 	if (l.fly_opts.conf_json)
 		l.host[0] = '?'; /* the machine's address comes from the API (fly_start) */
 	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
-		msg("flame-ssh-link: --fd, --runner, --pool, --login and --key are required");
+		msg("flame-ssh-link: --fd, --runner, --pool, --key and --settings-fd (with a login) are required");
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
