@@ -41,16 +41,46 @@ static void parent_id(char *buf, size_t len)
 	snprintf(buf, len, "%s-%u", machine, (unsigned)getuid());
 }
 
+static void wipe_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* What a link or one-shot reads from its settings descriptor: the pool's
+ * fly settings (its env may hold secrets) and the API token, which must
+ * not show in ps (runner_proc.h).  NULL if the settings are unreadable. */
+static char *link_settings(const struct pool *p)
+{
+	cJSON *s = cJSON_CreateObject(), *conf = cJSON_Parse(p->live.backend_conf);
+	char *text = NULL;
+
+	if (s && conf && cJSON_AddItemToObject(s, "fly", conf)) {
+		conf = NULL;
+		if (!warmer_fly_token() || cJSON_AddStringToObject(s, "token", warmer_fly_token()))
+			text = cJSON_PrintUnformatted(s);
+	}
+	cJSON_Delete(conf);
+	cJSON_Delete(s);
+	return text;
+}
+
 /* Starts the link; extra is the adopt or create part of its command line. */
 static int spawn_link(struct runner *r, char *const *extra, char *err, size_t errlen)
 {
-	char *path = runner_proc_link_path(err, errlen), *pub = NULL, *key = NULL;
-	char slots[16], idle[32], boot[32], parent[256];
+	char *path = runner_proc_link_path(err, errlen), *pub = NULL, *key = NULL, *settings = NULL;
+	char slots[16], idle[32], boot[32], parent[256], fd[16];
 	char *argv[32];
 	int n = 0, rc = -1;
 
 	if (!path || !(key = keys_pool_key(r->pool->live.name, &pub, err, errlen)))
 		goto out;
+	if (!(settings = link_settings(r->pool))) {
+		snprintf(err, errlen, "pool '%s' has unreadable fly settings", r->pool->live.name);
+		goto out;
+	}
+	snprintf(fd, sizeof fd, "%d", RUNNER_PROC_SETTINGS_FD);
 	parent_id(parent, sizeof parent);
 	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
 	snprintf(idle, sizeof idle, "%lld", (long long)(r->pool->live.idle_ms + AGENT_IDLE_EXTRA_MS));
@@ -59,7 +89,7 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 		/* options beside their values: clang-format 14 would put one word a line */
 		/* clang-format off */
 		char *base[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
-		                 "--key", key, "--slots", slots, "--fly", r->pool->live.backend_conf,
+		                 "--key", key, "--slots", slots, "--settings-fd", fd,
 		                 "--launch", r->id, "--parent", parent, "--idle-ms", idle, "--boot-ms", boot };
 		/* clang-format on */
 		for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
@@ -68,8 +98,9 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 	while (extra && *extra && n < 30)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
-	rc = runner_proc_spawn(r, path, argv, err, errlen);
+	rc = runner_proc_spawn_with(r, path, argv, settings, err, errlen);
 out:
+	wipe_free(settings);
 	free(pub);
 	free(key);
 	free(path);
@@ -117,21 +148,27 @@ static int fly_adopt(struct pool *p, const cJSON *journaled)
 	return 0;
 }
 
-static void one_shot(const char *what, char *const *args)
+static void one_shot(const struct pool *p, const char *what, char *const *args)
 {
-	char err[512], *path = runner_proc_link_path(err, sizeof err);
-	char *argv[16];
+	char err[512], *path = runner_proc_link_path(err, sizeof err), *settings = link_settings(p);
+	char fd[16], *argv[16];
 	int n = 0;
 
-	if (!path) {
-		warmer_log("fly: cannot %s: %s", what, err);
+	if (!path || !settings) {
+		warmer_log("fly: cannot %s: %s", what, path ? "unreadable fly settings" : err);
+		free(path);
+		wipe_free(settings);
 		return;
 	}
+	snprintf(fd, sizeof fd, "%d", RUNNER_PROC_SETTINGS_FD);
 	argv[n++] = "flame-ssh-link";
+	argv[n++] = "--settings-fd";
+	argv[n++] = fd;
 	while (*args && n < 15)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	runner_proc_detach(path, argv);
+	runner_proc_detach(path, argv, settings);
+	wipe_free(settings);
 	free(path);
 }
 
@@ -145,20 +182,17 @@ static void fly_destroy(struct runner *r)
 	cJSON_Delete(info);
 	runner_proc_destroy(r);
 	if (!released) {
-		char *args[] = {
-			"--fly-destroy", "--fly", r->pool->live.backend_conf, "--launch", r->id, NULL
-		};
-		one_shot("destroy a machine", args);
+		char *args[] = { "--fly-destroy", "--launch", r->id, NULL };
+		one_shot(r->pool, "destroy a machine", args);
 	}
 }
 
 static void fly_sweep(struct pool *p)
 {
 	char parent[256];
-	char *args[] = { "--fly-sweep", "--fly",   p->live.backend_conf,        "--parent",
-		         parent,        "--state", (char *)warmer_state_path(), NULL };
+	char *args[] = { "--fly-sweep", "--parent", parent, "--state", (char *)warmer_state_path(), NULL };
 	parent_id(parent, sizeof parent);
-	one_shot("sweep for stray machines", args);
+	one_shot(p, "sweep for stray machines", args);
 }
 
 const struct backend backend_fly = {

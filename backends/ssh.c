@@ -50,12 +50,31 @@ static char *default_known_hosts(void)
 	return xasprintf("%s/.ssh/known_hosts", home && *home ? home : "");
 }
 
+/* What the link reads from its settings descriptor: the pool's settings
+ * stay off its command line, which ps shows to everyone (runner_proc.h). */
+static char *link_settings(const char *login, const char *host_key, const char *known_hosts,
+                           const char *command)
+{
+	cJSON *s = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(s, "login", login);
+	if (host_key)
+		cJSON_AddStringToObject(s, "host_key", host_key);
+	else
+		cJSON_AddStringToObject(s, "known_hosts", known_hosts);
+	cJSON_AddStringToObject(s, "command", command);
+	text = cJSON_PrintUnformatted(s);
+	cJSON_Delete(s);
+	return text;
+}
+
 static int ssh_boot(struct runner *r, char *err, size_t errlen)
 {
 	cJSON *conf = cJSON_Parse(r->pool->live.backend_conf);
 	const cJSON *h, *known, *command;
 	char *key; /* the host's own host_key, if it has one */
-	char *path = NULL, *keypath = NULL, *pub = NULL, *kh = NULL, slots[16];
+	char *path = NULL, *keypath = NULL, *pub = NULL, *kh = NULL, *settings = NULL, slots[16], fd[16];
 	int rc = -1;
 
 	if (!conf) {
@@ -77,17 +96,18 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 	command = cJSON_GetObjectItemCaseSensitive(conf, "command");
 	kh = cJSON_IsString(known) ? xstrdup(known->valuestring) : default_known_hosts();
 	snprintf(slots, sizeof slots, "%ld", r->pool->live.max_concurrency);
+	snprintf(fd, sizeof fd, "%d", RUNNER_PROC_SETTINGS_FD);
+	settings = link_settings(r->where, key, kh, cJSON_IsString(command) ? command->valuestring : "flame");
 	{
 		/* options beside their values: clang-format 14 would put one word a line */
 		/* clang-format off */
 		char *argv[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
-		                 "--login", r->where, "--key", keypath, "--slots", slots, "--command",
-		                 cJSON_IsString(command) ? command->valuestring : "flame",
-		                 key ? "--host-key" : "--known-hosts", key ? key : kh, NULL };
+		                 "--key", keypath, "--slots", slots, "--settings-fd", fd, NULL };
 		/* clang-format on */
-		rc = runner_proc_spawn(r, path, argv, err, errlen);
+		rc = runner_proc_spawn_with(r, path, argv, settings, err, errlen);
 	}
 out:
+	free(settings);
 	free(kh);
 	free(pub);
 	free(keypath);

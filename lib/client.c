@@ -1,5 +1,6 @@
 /* client.c — see client.h. */
 #include "client.h"
+#include "fly_token.h"
 #include "paths.h"
 #include "util.h"
 
@@ -114,6 +115,7 @@ static int start_warmer(char *err, size_t errlen)
 				close(fd);
 		}
 		close_range(3, ~0U, 0);
+		fly_token_hand_over(); /* not in the warmer's environment */
 		execl("/proc/self/exe", "flame", "warmer", "run", (char *)NULL);
 		_exit(EXIT_FAILURE_FLAME);
 	}

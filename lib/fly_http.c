@@ -22,6 +22,8 @@
 #define CONNECT_MAX_MS 10000
 #define WAIT_MAX_S 60        /* the server refuses longer waits (§2.4) */
 #define WAIT_MARGIN_MS 10000 /* the HTTP timeout of a wait exceeds its long poll */
+#define LAST_TRY_MS 150      /* a try is sent with at least this long to go */
+#define WAIT_LATE_MS 250     /* ...but passes the wait's deadline by no more than this */
 #define SETTLE_MIN_MS 10000  /* a lost create is looked for even past the deadline */
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 8000
@@ -125,9 +127,9 @@ static int token_ok(const char *t, const char *from, char *err, size_t errlen)
 	return 0;
 }
 
-/* The token without surrounding blanks, from FILE's first line or from
+/* The token without surrounding blanks, from FILE's first line, GIVEN or
  * FLY_API_TOKEN. */
-static char *read_token(const char *file, char *err, size_t errlen)
+static char *read_token(const char *file, const char *given, char *err, size_t errlen)
 {
 	char *line = NULL, *s, *e, *tok;
 	size_t cap = 0;
@@ -145,6 +147,8 @@ static char *read_token(const char *file, char *err, size_t errlen)
 			line = xstrdup("");
 		}
 		fclose(f);
+	} else if (given) {
+		line = xstrdup(given);
 	} else {
 		line = xstrdup(getenv("FLY_API_TOKEN") ? getenv("FLY_API_TOKEN") : "");
 	}
@@ -256,8 +260,8 @@ static int set_auth(struct fly_api *a, char *err, size_t errlen)
 	return 0;
 }
 
-struct fly_api *fly_api_new(const char *base, const char *app, const char *token_file, char *err,
-                            size_t errlen)
+struct fly_api *fly_api_new(const char *base, const char *app, const char *token_file, const char *token,
+                            char *err, size_t errlen)
 {
 	struct fly_api *a;
 	size_t bl;
@@ -282,7 +286,7 @@ struct fly_api *fly_api_new(const char *base, const char *app, const char *token
 	a->pace = fly_pace_new();
 	a->rng = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid() ^ (uintptr_t)a;
 	a->rng |= 1;
-	a->token = read_token(token_file, err, errlen);
+	a->token = read_token(token_file, token, err, errlen);
 	if (!a->token || set_auth(a, err, errlen) < 0) {
 		fly_api_free(a);
 		return NULL;
@@ -452,17 +456,28 @@ static int64_t left_ms(const struct call *c)
 	return c->deadline - now_ms();
 }
 
-/* Waits for the pacer's go; -1 if that would pass the deadline. */
+/* The last moment a try may be sent: a call gives up at its deadline, not
+ * when its next try would pass it. */
+static int64_t last_try(const struct call *c)
+{
+	return c->deadline - LAST_TRY_MS;
+}
+
+/* Waits for the pacer's go; one that would pass the deadline is not waited
+ * for: the last try goes at last_try() (it may meet a 429; nothing is lost).
+ * -1 when even that has passed. */
 static int pace(struct call *c)
 {
 	for (;;) {
 		int64_t now = now_ms(), d = fly_pace_delay(c->a->pace, c->act, c->key, now);
-		if (d == 0) {
-			fly_pace_sent(c->a->pace, c->act, c->key, now);
+		if (now > last_try(c))
+			return -1;
+		if (d == 0 || now + d > last_try(c)) {
+			if (d)
+				sleep_ms(last_try(c) - now);
+			fly_pace_sent(c->a->pace, c->act, c->key, now_ms());
 			return 0;
 		}
-		if (now + d >= c->deadline)
-			return -1;
 		sleep_ms(d);
 	}
 }
@@ -471,7 +486,7 @@ static int pace(struct call *c)
 static int try_once(struct call *c, const char *method, const char *url, const char *body, int64_t timeout_ms,
                     int fresh, struct reply *r)
 {
-	if (left_ms(c) < 100 || pace(c) < 0)
+	if (pace(c) < 0)
 		return -1;
 	c->tries++;
 	perform(c->a, method, url, body, timeout_ms, fresh, r);
@@ -493,7 +508,9 @@ static int backoff(struct call *c, const struct reply *r)
 	if (r->status == 429)
 		fly_pace_limited(c->a->pace, c->act, c->key, now_ms());
 	d = fly_backoff_ms(c->tries - 1, BACKOFF_BASE_MS, BACKOFF_CAP_MS, rnd, &c->a->rng);
-	if (d >= left_ms(c))
+	if (now_ms() + d > last_try(c))
+		d = last_try(c) - now_ms(); /* one last try, at the deadline */
+	if (d < 0)
 		return 0;
 	sleep_ms(d);
 	return 1;
@@ -658,13 +675,14 @@ int fly_destroy(struct fly_api *a, const char *id, int timeout_ms, char *err, si
 	              errlen);
 }
 
-static char *list_url(struct fly_api *a, const struct fly_kv *f, size_t n)
+static char *list_url(struct fly_api *a, const struct fly_kv *f, size_t n, int deleted)
 {
-	char *url = xasprintf("%s/v1/apps/%s/machines", a->base, a->app);
+	char *url = xasprintf("%s/v1/apps/%s/machines%s", a->base, a->app,
+	                      deleted ? "?include_deleted=true" : "");
 	for (size_t i = 0; i < n; i++) {
 		char *k = escape(a, f[i].key), *v = escape(a, f[i].value), *next = NULL;
 		if (k && v)
-			next = xasprintf("%s%cmetadata.%s=%s", url, i ? '&' : '?', k, v);
+			next = xasprintf("%s%cmetadata.%s=%s", url, i || deleted ? '&' : '?', k, v);
 		free(k);
 		free(v);
 		free(url);
@@ -675,11 +693,11 @@ static char *list_url(struct fly_api *a, const struct fly_kv *f, size_t n)
 	return url;
 }
 
-static int list_in(struct call *c, const struct fly_kv *f, size_t nf, struct fly_machine **v, size_t *n,
-                   char *err, size_t errlen)
+static int list_in(struct call *c, const struct fly_kv *f, size_t nf, int deleted, struct fly_machine **v,
+                   size_t *n, char *err, size_t errlen)
 {
 	struct reply r = { 0 };
-	char *url = list_url(c->a, f, nf), perr[256];
+	char *url = list_url(c->a, f, nf, deleted), perr[256];
 	int rc;
 
 	*v = NULL;
@@ -698,15 +716,27 @@ static int list_in(struct call *c, const struct fly_kv *f, size_t nf, struct fly
 	return rc;
 }
 
-int fly_list(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, struct fly_machine **v,
-             size_t *n, int timeout_ms, char *err, size_t errlen)
+static int list(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, int deleted,
+                struct fly_machine **v, size_t *n, int timeout_ms, char *err, size_t errlen)
 {
 	struct call c;
 	int rc;
 	call_init(&c, a, FLY_ACT_LIST, a->app, timeout_ms, xasprintf("list machines in app %s", a->app));
-	rc = list_in(&c, filters, nfilters, v, n, err, errlen);
+	rc = list_in(&c, filters, nfilters, deleted, v, n, err, errlen);
 	free(c.what);
 	return rc;
+}
+
+int fly_list(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, struct fly_machine **v,
+             size_t *n, int timeout_ms, char *err, size_t errlen)
+{
+	return list(a, filters, nfilters, 0, v, n, timeout_ms, err, errlen);
+}
+
+int fly_list_deleted(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, struct fly_machine **v,
+                     size_t *n, int timeout_ms, char *err, size_t errlen)
+{
+	return list(a, filters, nfilters, 1, v, n, timeout_ms, err, errlen);
 }
 
 /* A create that may have reached Fly: the request left, and no answer says
@@ -733,7 +763,7 @@ static int settle(struct call *c, const char *launch_id, struct fly_machine *m, 
 
 	call_init(&lc, c->a, FLY_ACT_LIST, c->a->app, (int)(left > SETTLE_MIN_MS ? left : SETTLE_MIN_MS),
 	          xasprintf("list machines in app %s", c->a->app));
-	if (list_in(&lc, &f, 1, &v, &n, err, errlen) < 0) {
+	if (list_in(&lc, &f, 1, 0, &v, &n, err, errlen) < 0) {
 		free(lc.what);
 		return -1;
 	}
@@ -809,31 +839,41 @@ int fly_create(struct fly_api *a, const struct fly_launch *l, struct fly_machine
 	return rc;
 }
 
-static char *wait_url(struct fly_api *a, const char *id, const char *iid, const char *state, int secs)
+static char *wait_url(struct fly_api *a, const char *id, const char *ver, const char *state, int secs)
 {
-	char *st = escape(a, state), *in = iid && *iid ? escape(a, iid) : NULL, *url = NULL;
-	if (st && (in || !(iid && *iid)))
+	char *st = escape(a, state), *v = ver && *ver ? escape(a, ver) : NULL, *url = NULL;
+	if (st && (v || !(ver && *ver)))
 		url = xasprintf("%s/v1/apps/%s/machines/%s/wait?state=%s&timeout=%d%s%s", a->base, a->app, id,
-		                st, secs, in ? "&instance_id=" : "", in ? in : "");
+		                st, secs, v ? "&version=" : "", v ? v : "");
 	free(st);
-	free(in);
+	free(v);
 	return url;
 }
 
 static int wait_expired(const struct call *c, const struct reply *r, const char *id, const char *state,
                         int timeout_ms, char *err, size_t errlen)
 {
-	char *text = fly_error_text(r->body, r->len);
+	char *text = fly_error_text(r->body, r->len), within[32];
+	if (timeout_ms % 1000)
+		snprintf(within, sizeof within, "%.1fs", timeout_ms / 1000.0);
+	else
+		snprintf(within, sizeof within, "%ds", timeout_ms / 1000);
 	snprintf(err, errlen,
-	         "fly: %s: not %s within %d s (408%s%s); check the machine (fly machine status %s) "
+	         "fly: %s: not %s within %s (%s%s%s); check the machine (fly machine status %s) "
 	         "or allow it longer",
-	         c->what, state, (timeout_ms + 999) / 1000, *text ? " " : "", text, id);
+	         c->what, state, within, r->status == 408 ? "408" : "no answer", *text ? " " : "", text, id);
 	free(text);
 	scrub(c->a, err, errlen);
 	return -1;
 }
 
-int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state, int timeout_ms,
+/* The long poll ran out: the server's 408, or our own cut at the deadline. */
+static int poll_ran_out(const struct reply *r)
+{
+	return r->status == 408 || (r->status == 0 && r->cc == CURLE_OPERATION_TIMEDOUT);
+}
+
+int fly_wait(struct fly_api *a, const char *id, const char *version, const char *state, int timeout_ms,
              char *err, size_t errlen)
 {
 	struct call c;
@@ -847,36 +887,35 @@ int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const c
 	call_init(&c, a, FLY_ACT_WAIT, id, timeout_ms,
 	          xasprintf("wait for machine %s to be %s in app %s", id, state, a->app));
 	for (;;) {
-		int64_t left = left_ms(&c);
-		int secs = left >= a->wait_poll_s * 1000L ? a->wait_poll_s
-		           : left >= 1000                 ? (int)(left / 1000)
-		                                          : 1;
-		char *url = wait_url(a, id, instance_id, state, secs);
+		int64_t left = left_ms(&c), http;
+		int secs = left >= a->wait_poll_s * 1000L ? a->wait_poll_s : (int)((left + 999) / 1000);
+		char *url = wait_url(a, id, version, state, secs > 0 ? secs : 1);
 		int sent;
 
 		if (!url) {
 			snprintf(err, errlen, "fly: %s: out of memory", c.what);
 			break;
 		}
-		/* the HTTP timeout outlasts the long poll, so the server's 408 wins */
-		sent = try_once(&c, "GET", url, NULL, secs * 1000L + WAIT_MARGIN_MS, 0, &r);
+		/* the HTTP timeout outlasts the long poll, so the server's 408 wins;
+		 * but never the deadline by more than a moment (the server's 408 on
+		 * a poll of whole seconds may come a little after it) */
+		http = secs * 1000L + WAIT_MARGIN_MS;
+		if (http > left + WAIT_LATE_MS)
+			http = left + WAIT_LATE_MS;
+		sent = try_once(&c, "GET", url, NULL, http, 0, &r);
 		free(url);
 		if (sent < 0) {
-			rc = r.status == 408 ? wait_expired(&c, &r, id, state, timeout_ms, err, errlen)
-			                     : failed(&c, &r, err, errlen);
+			rc = poll_ran_out(&r) ? wait_expired(&c, &r, id, state, timeout_ms, err, errlen)
+			                      : failed(&c, &r, err, errlen);
 			break;
 		}
 		if (ok(&r)) {
 			rc = 0;
 			break;
 		}
-		if (r.status == 408 && left_ms(&c) >= 1000) {
-			c.tries = 0; /* the long poll ran out: not a failure, poll again */
+		if (poll_ran_out(&r)) {
+			c.tries = 0; /* not a failure: poll again while time is left */
 			continue;
-		}
-		if (r.status == 408) {
-			rc = wait_expired(&c, &r, id, state, timeout_ms, err, errlen);
-			break;
 		}
 		if (!backoff(&c, &r)) {
 			rc = failed(&c, &r, err, errlen);

@@ -2,7 +2,8 @@
  * stop, destroy and list machines of one app.
  *
  * Promises:
- *  - the token (FLY_API_TOKEN, or the first line of a token file) travels
+ *  - the token (the first line of a token file, or one handed over, or
+ *    FLY_API_TOKEN) travels
  *    only in the Authorization header: it never appears in an error message,
  *    and verbose tracing is never turned on; its memory is wiped on free;
  *  - every request is paced per action and machine (lib/fly_pace.h) and
@@ -29,10 +30,11 @@
 
 struct fly_api;
 
-/* base: NULL for FLY_DEFAULT_BASE; token_file: NULL to read FLY_API_TOKEN.
- * NULL with a one-line reason when there is no usable token or app. */
-struct fly_api *fly_api_new(const char *base, const char *app, const char *token_file, char *err,
-                            size_t errlen);
+/* base: NULL for FLY_DEFAULT_BASE; the token is token_file's first line,
+ * else TOKEN, else (both NULL) FLY_API_TOKEN's value.  NULL with a one-line
+ * reason when there is no usable token or app. */
+struct fly_api *fly_api_new(const char *base, const char *app, const char *token_file, const char *token,
+                            char *err, size_t errlen);
 void fly_api_free(struct fly_api *a);
 
 /* HTTP requests made so far (every try counts). */
@@ -50,9 +52,12 @@ int fly_create(struct fly_api *a, const struct fly_launch *l, struct fly_machine
                char *err, size_t errlen);
 int fly_get(struct fly_api *a, const char *id, struct fly_machine *m, int timeout_ms, char *err,
             size_t errlen);
-/* Waits until machine ID (pinned to instance_id when not NULL, which Fly
- * requires for "stopped") is in STATE ("started", "stopped", "destroyed"…). */
-int fly_wait(struct fly_api *a, const char *id, const char *instance_id, const char *state, int timeout_ms,
+/* Waits until machine ID (pinned to VERSION, its instance_id, when not
+ * NULL, which Fly requires for "stopped") is in STATE ("started",
+ * "stopped", "destroyed"…), within timeout_ms to the millisecond: the last
+ * long poll is cut at the deadline (rounded up to whole seconds for the
+ * server, which takes no less). */
+int fly_wait(struct fly_api *a, const char *id, const char *version, const char *state, int timeout_ms,
              char *err, size_t errlen);
 int fly_stop(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);
 /* Destroys machine ID, killing it first if it runs (?force=true). */
@@ -61,5 +66,8 @@ int fly_destroy(struct fly_api *a, const char *id, int timeout_ms, char *err, si
  * (none: all of them); *v is a malloc'd vector for fly_machines_free(). */
 int fly_list(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, struct fly_machine **v,
              size_t *n, int timeout_ms, char *err, size_t errlen);
+/* The same with the destroyed machines Fly still remembers (how one ended). */
+int fly_list_deleted(struct fly_api *a, const struct fly_kv *filters, size_t nfilters, struct fly_machine **v,
+                     size_t *n, int timeout_ms, char *err, size_t errlen);
 
 #endif

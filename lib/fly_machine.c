@@ -366,6 +366,32 @@ static void parse_meta(const cJSON *meta, struct fly_machine *m)
 	}
 }
 
+static int int_field(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) && v->valuedouble > -1e6 && v->valuedouble < 1e6 ? (int)v->valuedouble : 0;
+}
+
+/* The newest exit event: events are listed newest first. */
+static void parse_exit(const cJSON *events, struct fly_machine *m)
+{
+	const cJSON *e, *x;
+	cJSON_ArrayForEach(e, events) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(e, "type");
+		if (!cJSON_IsString(type) || strcmp(type->valuestring, "exit"))
+			continue;
+		x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "request"),
+		                                     "exit_event");
+		if (!cJSON_IsObject(x))
+			continue;
+		m->exited = 1;
+		m->exit_code = int_field(x, "exit_code");
+		m->exit_signal = int_field(x, "signal") > 0 ? int_field(x, "signal") : 0;
+		m->oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "oom_killed"));
+		return;
+	}
+}
+
 static int machine_from(const cJSON *o, struct fly_machine *m, char *err, size_t errlen)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id"), *config, *ref;
@@ -387,6 +413,7 @@ static int machine_from(const cJSON *o, struct fly_machine *m, char *err, size_t
 	m->image_ref = image_ref_string(ref);
 	m->image_digest = dup_str(ref, "digest");
 	parse_meta(cJSON_GetObjectItemCaseSensitive(config, "metadata"), m);
+	parse_exit(cJSON_GetObjectItemCaseSensitive(o, "events"), m);
 	return 0;
 }
 

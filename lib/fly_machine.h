@@ -75,6 +75,11 @@ struct fly_machine {
 	char *image_digest;    /* image_ref.digest, "sha256:…" */
 	struct fly_meta *meta; /* config.metadata, string values only */
 	size_t nmeta;
+	/* the newest exit event (events[].request.exit_event), if any */
+	int exited;      /* 1 if there is one */
+	int exit_code;   /* its exit_code */
+	int exit_signal; /* its signal, or 0 (Fly reports -1 for none) */
+	int oom_killed;
 };
 
 /* 0 if the launch can be sent; -1 with a one-line reason otherwise. */

@@ -17,6 +17,7 @@ struct fly_api;
 
 struct fly_runner_opts {
 	const char *conf_json; /* the pool's fly settings (lib/config_fly.h) */
+	const char *token;     /* the API token, unless conf names a token_file */
 	const char *pool, *launch_id, *parent;
 	const char *client_key; /* the pool's private key; PATH.pub goes to the machine */
 	long slots;             /* max_concurrency */
@@ -27,8 +28,11 @@ struct fly_runner_opts {
 
 struct fly_runner {
 	struct fly_api *api;
-	char id[64], ip[64], host_key[256];
+	char id[64], version[64], ip[64], host_key[256];
 	int port;
+	int created;     /* by this runner, not adopted */
+	int started;     /* the API said so */
+	int released;    /* destroyed (or found gone) by fly_runner_release() */
 	char *host_priv; /* until the create request has carried it */
 	size_t host_priv_len;
 };
@@ -36,25 +40,32 @@ struct fly_runner {
 /* Makes the machine's host key (or takes the adopted one's), so that the
  * warmer can journal it before the machine is asked for. */
 int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen);
-/* Creates or adopts the machine and waits for it to start, within boot_ms.
- * -1 with a one-line reason; a machine created before a failure is
- * destroyed again. */
+/* Creates or adopts the machine: its id is known when this returns 0; -1
+ * with a one-line reason. */
 int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen);
+/* Waits until the machine has started and its agent listens, by DEADLINE
+ * (now_ms()), watching its state meanwhile: a machine that fails or whose
+ * command exits is reported within about a second, with the exit code.
+ * -1 with a one-line reason; a machine created here is then destroyed. */
+int fly_runner_started(struct fly_runner *fr, const struct fly_runner_opts *o, int64_t deadline, char *err,
+                       size_t errlen);
 /* flame's path in the image (malloc'd). */
 char *fly_runner_command(const char *conf_json);
 /* What the warmer journals (malloc'd): {"machine", "launch", "host_key",
  * "ip", "where"}, and "released": true once the link destroyed the machine. */
 char *fly_runner_info(const struct fly_runner *fr, const char *launch_id, int released);
-/* Destroys the machine (it is idle or lost: nothing to let finish); 0 when
- * it is gone. */
+/* Destroys the machine (it is idle or lost: nothing to let finish), once;
+ * 0 when it is gone. */
 int fly_runner_release(struct fly_runner *fr);
 
 /* One-shot jobs of the warmer's, each with its own API client: */
 /* destroy whatever machine carries launch id L (a runner the warmer gave up) */
-int fly_destroy_launch(const char *conf_json, const char *launch_id, char *err, size_t errlen);
+int fly_destroy_launch(const char *conf_json, const char *token, const char *launch_id, char *err,
+                       size_t errlen);
 /* destroy the machines of parent P whose launch id is no runner in the
  * warmer's journal (read at each decision: runners are journaled before
  * their machine is asked for, so none being created is taken for a stray) */
-int fly_sweep(const char *conf_json, const char *parent, const char *state_path, char *err, size_t errlen);
+int fly_sweep(const char *conf_json, const char *token, const char *parent, const char *state_path, char *err,
+              size_t errlen);
 
 #endif

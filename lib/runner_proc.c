@@ -11,30 +11,85 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A memfd holding TEXT, read from its start: settings for a helper that
+ * must not see them on its command line or in its environment, where any
+ * local user (ps) or the helper's own children could read them. */
+static int settings_fd(const char *text, char *err, size_t errlen)
+{
+	size_t len = strlen(text), off = 0;
+	int fd = memfd_create("flame-settings", MFD_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot hand settings over: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		snprintf(err, errlen, "lseek: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* In the child: FD becomes descriptor TO, kept across exec. */
+static void give_fd(int fd, int to)
+{
+	if (fd == to)
+		fcntl(fd, F_SETFD, 0);
+	else if (dup2(fd, to) < 0)
+		_exit(EXIT_FAILURE_FLAME);
+}
+
 int runner_proc_spawn(struct runner *r, const char *path, char *const *argv, char *err, size_t errlen)
 {
-	int sv[2];
+	return runner_proc_spawn_with(r, path, argv, NULL, err, errlen);
+}
+
+int runner_proc_spawn_with(struct runner *r, const char *path, char *const *argv, const char *settings,
+                           char *err, size_t errlen)
+{
+	int sv[2], sfd = -1;
 	pid_t pid;
 
+	if (settings && (sfd = settings_fd(settings, err, errlen)) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		if (sfd >= 0)
+			close(sfd);
 		return -1;
 	}
 	pid = fork();
 	if (pid == 0) {
-		if (sv[1] == 3)
-			fcntl(sv[1], F_SETFD, 0);
-		else if (dup2(sv[1], 3) < 0)
+		/* out of the way of descriptors 3 and 4 first */
+		if (sfd >= 0 && (sfd = fcntl(sfd, F_DUPFD_CLOEXEC, 10)) < 0)
 			_exit(EXIT_FAILURE_FLAME);
 		fd_limit_restore();
+		give_fd(sv[1], 3);
+		if (sfd >= 0)
+			give_fd(sfd, RUNNER_PROC_SETTINGS_FD);
 		execv(path, argv);
 		_exit(EXIT_FAILURE_FLAME);
 	}
 	close(sv[1]);
+	if (sfd >= 0)
+		close(sfd);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		close(sv[0]);
@@ -202,21 +257,32 @@ char *runner_proc_link_path(char *err, size_t errlen)
 	return p;
 }
 
-void runner_proc_detach(const char *path, char *const *argv)
+void runner_proc_detach(const char *path, char *const *argv, const char *settings)
 {
-	pid_t pid = fork();
+	char err[256];
+	int sfd = settings ? settings_fd(settings, err, sizeof err) : -1;
+	pid_t pid;
 	int status;
 
+	if (settings && sfd < 0) {
+		warmer_log("cannot start %s: %s", argv[0], err);
+		return;
+	}
+	pid = fork();
 	if (pid == 0) {
 		/* the grandchild is nobody's child here: no zombie to reap */
 		setsid();
 		if (fork() == 0) {
 			fd_limit_restore();
+			if (sfd >= 0)
+				give_fd(sfd, RUNNER_PROC_SETTINGS_FD);
 			execv(path, argv);
 			_exit(EXIT_FAILURE_FLAME);
 		}
 		_exit(0);
 	}
+	if (sfd >= 0)
+		close(sfd);
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 }

@@ -10,8 +10,16 @@
 
 #include <stddef.h>
 
+/* The descriptor a helper reads its settings from (see _spawn_with). */
+#define RUNNER_PROC_SETTINGS_FD 4
+
 /* Starts PATH with ARGV; its end of the socketpair is descriptor 3. */
 int runner_proc_spawn(struct runner *r, const char *path, char *const *argv, char *err, size_t errlen);
+/* The same, and SETTINGS (text, or NULL) readable from descriptor
+ * RUNNER_PROC_SETTINGS_FD: what must not show in ps (a pool's env, the API
+ * token) never goes on the command line or in the environment. */
+int runner_proc_spawn_with(struct runner *r, const char *path, char *const *argv, const char *settings,
+                           char *err, size_t errlen);
 int runner_proc_start_job(struct runner *r, uint32_t job_id, const struct job_request *job);
 void runner_proc_signal_job(struct runner *r, uint32_t job_id, int sig);
 void runner_proc_cancel_job(struct runner *r, uint32_t job_id);
@@ -23,8 +31,9 @@ void runner_proc_reap_stray(const char *runner_id, long pid);
 
 /* flame-ssh-link, next to this program; NULL with err if it is missing. */
 char *runner_proc_link_path(char *err, size_t errlen);
-/* Runs PATH ARGV detached (a one-shot job the warmer does not wait for). */
-void runner_proc_detach(const char *path, char *const *argv);
+/* Runs PATH ARGV detached (a one-shot job the warmer does not wait for),
+ * SETTINGS (or NULL) on descriptor RUNNER_PROC_SETTINGS_FD as above. */
+void runner_proc_detach(const char *path, char *const *argv, const char *settings);
 
 /* The backend operations every runner-process backend shares, one a line
  * (clang-format 14 would pack them). */

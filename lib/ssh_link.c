@@ -10,6 +10,7 @@
 #include "util.h"
 #include "wire.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -125,7 +126,12 @@ static void __attribute__((noreturn)) lost(struct link *l, const char *why)
 	wbuf_str(&w, why);
 	(void)wire_send(l->warmer, &w); /* no lock: nothing else matters now */
 	drop_arriving_files(l);
-	msg("ssh link %s (%s@%s:%d): %s", l->runner, l->user, l->host, l->t.port, why);
+	if (l->is_fly && !l->host[0])
+		msg("fly link %s (machine %s, port %d): %s", l->runner,
+		    l->fly.id[0] ? l->fly.id : "not created", l->fly.port, why);
+	else
+		msg("%s link %s (%s@%s:%d): %s", l->is_fly ? "fly" : "ssh", l->runner, l->user, l->host,
+		    l->t.port, why);
 	_exit(EXIT_FAILURE_FLAME);
 }
 
@@ -912,11 +918,12 @@ static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *s
 	int rc;
 
 	if (!o->conf_json || (what == 'D' && !o->launch_id) || (what == 'W' && (!o->parent || !state))) {
-		msg("flame-ssh-link: --fly-destroy needs --fly and --launch; --fly-sweep --fly, --parent and --state");
+		msg("flame-ssh-link: --fly-destroy needs --settings-fd and --launch; --fly-sweep --settings-fd, --parent and "
+		    "--state");
 		return EXIT_USAGE;
 	}
-	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->launch_id, err, sizeof err)
-	                 : fly_sweep(o->conf_json, o->parent, state, err, sizeof err);
+	rc = what == 'D' ? fly_destroy_launch(o->conf_json, o->token, o->launch_id, err, sizeof err)
+	                 : fly_sweep(o->conf_json, o->token, o->parent, state, err, sizeof err);
 	if (rc < 0)
 		msg("%s", err);
 	return rc < 0 ? EXIT_FAILURE_FLAME : 0;
@@ -930,23 +937,82 @@ static void fly_start(struct link *l)
 	char err[1024];
 
 	l->is_fly = 1;
+	l->host[0] = '\0'; /* the machine's address comes from the API */
 	l->boot_deadline = now_ms() + l->fly_opts.boot_ms;
 	l->fly_opts.pool = l->pool;
 	l->fly_opts.client_key = l->t.key_path;
 	l->fly_opts.slots = l->nslots;
 	if (!l->fly_opts.launch_id || !l->fly_opts.parent || !l->fly_opts.boot_ms || !l->fly_opts.idle_ms)
-		lost(l, "flame-ssh-link: --fly needs --launch, --parent, --boot-ms and --idle-ms");
+		lost(l, "flame-ssh-link: a Fly runner needs --launch, --parent, --boot-ms and --idle-ms");
 	if (fly_runner_prepare(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
 	report_fly(l, 0);
 	if (fly_runner_boot(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
+	report_fly(l, 0); /* its machine id: journaled, and named in errors */
+	if (fly_runner_started(&l->fly, &l->fly_opts, l->boot_deadline, err, sizeof err) < 0) {
+		if (l->fly.released)
+			report_fly(l, 1); /* the warmer need not destroy it again */
+		lost(l, err);
+	}
 	report_fly(l, 0);
 	snprintf(l->host, sizeof l->host, "%s", l->fly.ip);
 	l->t.port = l->fly.port;
 	l->t.host_key = l->fly.host_key;
 	l->t.known_hosts = NULL;
 	l->command = fly_runner_command(l->fly_opts.conf_json); /* flame's path in the image */
+}
+
+/* The link's settings from descriptor FD (never the command line: ps shows
+ * that to everyone, runner_proc.h): an ssh host's "login", "host_key" or
+ * "known_hosts" and "command"; a Fly runner's pool settings ("fly", whose
+ * env may hold secrets) and API "token".  They live as long as the
+ * process.  0, or -1 if unreadable. */
+static int read_settings(struct link *l, const char *arg, char *err, size_t errlen)
+{
+	static cJSON *doc;
+	long fd;
+	size_t len = 0, cap = 4096;
+	char *text;
+	cJSON *tok;
+	const char *login;
+
+	if (doc || parse_long(arg, 3, 1 << 20, &fd) < 0)
+		return -1;
+	text = xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+		if (len + 1 == cap && cap >= (16u << 20))
+			break;
+		if (len + 1 == cap)
+			text = xrealloc(text, cap *= 2);
+		n = read((int)fd, text + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close((int)fd);
+	doc = cJSON_ParseWithLength(text, len);
+	explicit_bzero(text, len);
+	free(text);
+	if (!cJSON_IsObject(doc))
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(doc, "fly"))
+		l->fly_opts.conf_json = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "fly"));
+	tok = cJSON_GetObjectItemCaseSensitive(doc, "token");
+	if (cJSON_IsString(tok))
+		l->fly_opts.token = tok->valuestring;
+	l->t.host_key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "host_key"));
+	l->t.known_hosts = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "known_hosts"));
+	if (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "command")))
+		l->command = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "command"));
+	login = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "login"));
+	if (login &&
+	    login_parse(login, l->user, sizeof l->user, l->host, sizeof l->host, &l->t.port, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 /* The options of a Fly runner and of the warmer's one-shot jobs: 1 if c
@@ -959,8 +1025,6 @@ static int fly_option(struct fly_runner_opts *o, int c, const char *arg, const c
 		if (parse_long(arg, 1, 86400000L * 30, &ms) < 0)
 			return 0;
 		*(c == 'I' ? &o->idle_ms : &o->boot_ms) = ms;
-	} else if (c == 'F') {
-		o->conf_json = arg;
 	} else if (c == 'L') {
 		o->launch_id = arg;
 	} else if (c == 'P') {
@@ -1004,13 +1068,9 @@ int ssh_link_main(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "runner", required_argument, NULL, 'r' },
 		{ "pool", required_argument, NULL, 'p' },
-		{ "login", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' },
-		{ "host-key", required_argument, NULL, 'H' },
-		{ "known-hosts", required_argument, NULL, 'K' },
-		{ "command", required_argument, NULL, 'c' },
 		{ "slots", required_argument, NULL, 's' },
-		{ "fly", required_argument, NULL, 'F' },
+		{ "settings-fd", required_argument, NULL, 'F' },
 		{ "launch", required_argument, NULL, 'L' },
 		{ "parent", required_argument, NULL, 'P' },
 		{ "idle-ms", required_argument, NULL, 'I' },
@@ -1038,9 +1098,13 @@ int ssh_link_main(int argc, char **argv)
 			continue;
 		if (c == 's' && parse_long(optarg, 1, MAX_SLOTS, &slots) == 0)
 			continue;
-		if (c == 'l' && login_parse(optarg, l.user, sizeof l.user, l.host, sizeof l.host, &l.t.port,
-		                            err, sizeof err) == 0)
+		err[0] = '\0';
+		if (c == 'F' && read_settings(&l, optarg, err, sizeof err) == 0)
 			continue;
+		if (c == 'F') {
+			msg("flame-ssh-link: unreadable settings%s%s", err[0] ? ": " : "", err);
+			return EXIT_USAGE;
+		}
 		if (fly_option(&l.fly_opts, c, optarg, &state, &one_shot))
 			continue;
 		if (c == 'r')
@@ -1049,12 +1113,6 @@ int ssh_link_main(int argc, char **argv)
 			l.pool = optarg;
 		else if (c == 'k')
 			l.t.key_path = optarg;
-		else if (c == 'H')
-			l.t.host_key = optarg;
-		else if (c == 'K')
-			l.t.known_hosts = optarg;
-		else if (c == 'c')
-			l.command = optarg;
 		else {
 			msg("flame-ssh-link: bad arguments; it is started by the warmer");
 			return EXIT_USAGE;
@@ -1063,9 +1121,9 @@ int ssh_link_main(int argc, char **argv)
 	if (one_shot)
 		return fly_one_shot(one_shot, &l.fly_opts, state);
 	if (l.fly_opts.conf_json)
-		l.host[0] = '?'; /* the machine's address comes from the API */
+		l.host[0] = '?'; /* the machine's address comes from the API (fly_start) */
 	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
-		msg("flame-ssh-link: --fd, --runner, --pool, --login and --key are required");
+		msg("flame-ssh-link: --fd, --runner, --pool, --key and --settings-fd (with a login) are required");
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);

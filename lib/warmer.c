@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "duration.h"
 #include "flame_limits.h"
+#include "fly_token.h"
 #include "paths.h"
 #include "schedule.h"
 #include "state.h"
@@ -32,6 +33,9 @@
 
 #define STOP_GRACE_MS 10000
 #define BOOT_RETRY_MS 1000
+/* A booting runner gives up at its own boot_timeout with the reason; the
+ * warmer's backstop comes this much later, so that the reason arrives. */
+#define BOOT_REPORT_MS 1000
 #define SWEEP_MS 60000
 /* Load limits.  Callers beyond them are not refused: they wait in the listen
  * backlog (connect and the request's send just block) until one ends. */
@@ -318,7 +322,7 @@ struct runner *warmer_add_runner(struct pool *p, const char *id)
 	r->fd = -1;
 	r->state = R_BOOTING;
 	r->created_wall = wall_ms();
-	r->boot_deadline = now_ms() + p->live.boot_ms;
+	r->boot_deadline = now_ms() + p->live.boot_ms + BOOT_REPORT_MS;
 	r->conf_hash = warmer_conf_hash(p->live.backend_conf);
 	snprintf(r->id, sizeof r->id, "%s", id);
 	r->next = p->runners;
@@ -1010,9 +1014,9 @@ static void keep_only_runner_env(void)
 	static const char *keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "SHELL",
 		                      "TMPDIR", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME",
 		                      "FLAME_WARMER_GRACE",
-		                      /* the fly backend's: the API token (passed on to the
-		                       * link, never logged) and who the parent is */
-		                      "FLY_API_TOKEN", "FLY_MACHINE_ID", "FLAME_FLY_PARENT", NULL };
+		                      /* the fly backend's: who the parent is (the API token
+		                       * is taken out first: lib/fly_token.h) */
+		                      "FLY_MACHINE_ID", "FLAME_FLY_PARENT", NULL };
 	char *saved[20] = { 0 };
 	for (int i = 0; keep[i]; i++) {
 		const char *v = getenv(keep[i]);
@@ -1348,11 +1352,20 @@ static void teardown(void)
 	free(W.state_path);
 }
 
+/* The Fly API token, in memory only (lib/fly_token.h). */
+static char *fly_token;
+
+const char *warmer_fly_token(void)
+{
+	return fly_token;
+}
+
 int warmer_main(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	int rc;
 
+	fly_token = fly_token_take();
 	keep_only_runner_env();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -88,6 +88,8 @@ void warmer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct runner *warmer_add_runner(struct pool *p, const char *id);
 /* What the warmer's journal is called (the fly backend's sweep reads it). */
 const char *warmer_state_path(void);
+/* The Fly API token the warmer was started with, or NULL (lib/fly_token.h). */
+const char *warmer_fly_token(void);
 uint32_t warmer_conf_hash(const char *text);
 
 /* Runs the warmer in this process until it decides to exit; returns the exit status. */

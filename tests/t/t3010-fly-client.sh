@@ -186,7 +186,7 @@ test_expect_success 'wait polls again after 408s until a slow boot has started' 
 	test "$(reqs "$m" "len([r for r in waits if r[\"status\"] == 408])")" -ge 2
 	equals 200 "$(reqs "$m" "waits[-1][\"status\"]")"
 	equals "[\"1\"]" "$(reqs "$m" "waits[0][\"query\"][\"timeout\"]")"
-	equals "[\"$iid\"]" "$(reqs "$m" "waits[0][\"query\"][\"instance_id\"]")"
+	equals "[\"$iid\"]" "$(reqs "$m" "waits[0][\"query\"][\"version\"]")"
 	no_machines_left
 '
 
@@ -196,7 +196,7 @@ test_expect_success 'a machine that never starts: wait gives up at its deadline 
 	start=$(now)
 	test_status 1 probe --poll 1 wait "$id" started 3 "$iid" 2>err
 	less_than "$(elapsed "$start")" 15
-	one_flame_line err "wait for machine $id to be started" "not started within 3 s" "408"
+	one_flame_line err "wait for machine $id to be started" "not started within 3s" "408"
 	no_machines_left
 '
 

@@ -94,7 +94,7 @@ test_expect_success 'a boot that never reaches started is destroyed after boot_t
 	equals 255 "$rc"
 	one_flame_line err
 	grep -q "pool .f.: runner f-.* could not start" err
-	grep -q "not started within 3 s" err
+	grep -q "not started within 3s (boot_timeout)" err
 	fly_no_machines 20
 	settle
 '

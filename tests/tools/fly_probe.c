@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 
 	if (i < 0)
 		return usage();
-	a = fly_api_new(o.base, o.app, o.token_file, err, sizeof err);
+	a = fly_api_new(o.base, o.app, o.token_file, NULL, err, sizeof err);
 	if (!a) {
 		msg("%s", err);
 		return 1;

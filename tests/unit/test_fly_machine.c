@@ -407,6 +407,33 @@ static void test_parse_sparse_machine(void **state)
 	fly_machine_free(&m);
 }
 
+/* The newest exit event (events are listed newest first) says how the
+ * machine's command ended; older ones and other events do not count. */
+static void test_parse_exit_event(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"1\",\"state\":\"stopped\",\"events\":["
+		"{\"type\":\"destroy\",\"status\":\"destroyed\"},"
+		"{\"type\":\"exit\",\"request\":{\"exit_event\":{\"exit_code\":3,\"signal\":-1,"
+		"\"oom_killed\":false}}},"
+		"{\"type\":\"exit\",\"request\":{\"exit_event\":{\"exit_code\":137,\"signal\":9,"
+		"\"oom_killed\":true}}}]}";
+	static const char none[] = "{\"id\":\"1\",\"events\":[{\"type\":\"exit\"},{\"type\":\"launch\"}]}";
+	struct fly_machine m;
+	char ebuf[256];
+
+	(void)state;
+	assert_int_equal(fly_machine_parse(j, strlen(j), &m, ebuf, sizeof ebuf), 0);
+	assert_int_equal(m.exited, 1);
+	assert_int_equal(m.exit_code, 3);
+	assert_int_equal(m.exit_signal, 0);
+	assert_int_equal(m.oom_killed, 0);
+	fly_machine_free(&m);
+	assert_int_equal(fly_machine_parse(none, strlen(none), &m, ebuf, sizeof ebuf), 0);
+	assert_int_equal(m.exited, 0);
+	fly_machine_free(&m);
+}
+
 static void test_parse_not_a_machine(void **state)
 {
 	static const char *bad[] = {
@@ -515,6 +542,7 @@ static void test_validation_many_cpus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_exit_event),
 		cmocka_unit_test(test_body_top_level),
 		cmocka_unit_test(test_body_config),
 		cmocka_unit_test(test_body_files_base64_and_mode),
