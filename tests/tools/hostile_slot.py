@@ -21,37 +21,13 @@ that the caller never asked for, as a hostile host would:
 The bytes it writes are "pwned\\n" repeated.  The W_GET frames of the real
 slot go through unchanged.
 """
+import os
 import struct
 import sys
 
-W_JOB_DONE = 62
-W_GET, W_GET_DATA, W_GET_END, W_GET_HOLE = 87, 88, 89, 90
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def frame(t, payload):
-    return struct.pack("<IBB", len(payload) + 2, t, 0) + payload
-
-
-def u32(v):
-    return struct.pack("<I", v)
-
-
-def i64(v):
-    return struct.pack("<q", v)
-
-
-def bstr(b):
-    return u32(len(b)) + b
-
-
-def read_exact(f, n):
-    b = b""
-    while len(b) < n:
-        c = f.read(n - len(b))
-        if not c:
-            return None
-        b += c
-    return b
+from wire import W_GET, W_GET_DATA, W_GET_END, W_GET_HOLE, W_JOB_DONE, bstr, frame, i64, read_exact, u32  # noqa: E402
 
 
 def get_frames(job, pattern, path, mode, size, data, hole=0):

@@ -20,47 +20,10 @@ import subprocess
 import sys
 import threading
 
-W_JOB, W_JOB_SIGNAL, W_JOB_CANCEL = 40, 41, 42
-W_READY, W_JOB_DONE = 60, 62
-W_STDIN, W_STDIN_EOF, W_OUT, W_ERR = 80, 81, 82, 83
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def frame(t, payload=b""):
-    return struct.pack("<IBB", len(payload) + 2, t, 0) + payload
-
-
-def u32(v):
-    return struct.pack("<I", v)
-
-
-def i64(v):
-    return struct.pack("<q", v)
-
-
-def bstr(b):
-    return u32(len(b)) + b
-
-
-def strv(v):
-    return u32(len(v)) + b"".join(bstr(x) for x in v)
-
-
-def read_exact(f, n):
-    b = b""
-    while len(b) < n:
-        c = f.read(n - len(b))
-        if not c:
-            return None
-        b += c
-    return b
-
-
-def read_frame(f):
-    h = read_exact(f, 6)
-    if h is None:
-        return None, None
-    n, t, _ = struct.unpack("<IBB", h)
-    return t, read_exact(f, n - 2)
+from wire import (W_ERR, W_JOB, W_JOB_CANCEL, W_JOB_DONE, W_JOB_SIGNAL, W_OUT, W_READY,  # noqa: E402
+                  W_STDIN, W_STDIN_EOF, bstr, frame, i64, read_exact, read_frame, strv, u32)
 
 
 def exit_code(status, flags):
