@@ -100,68 +100,20 @@ _done=
 
 # ------------------------------------------------------- process bookkeeping ----
 
-# Python helper: list the pids (one a line) of processes that belong to this test
-# root - their environment, command line or working directory mentions $TEST_ROOT.
-# The helper itself and its ancestors (the test shells) are never listed.
-#   argv: ROOT MODE [PIDS...]
-#   MODE all     every process of the root
-#   MODE filter  only the given candidate pids
-#   MODE top     only the given candidates whose parent is not a candidate too
-# shellcheck disable=SC2016 # Python source, not shell
-_PY_PROCS='
-import os, sys
-root = os.fsencode(sys.argv[1])
-mode = sys.argv[2]
-cands = sys.argv[3:]
-def ppid(p):
-    try:
-        with open("/proc/%s/stat" % p, "rb") as f:
-            s = f.read()
-        return s[s.rindex(b")") + 2:].split()[1].decode()
-    except Exception:
-        return None
-skip = set()
-p = str(os.getpid())
-while p and p != "0" and p not in skip:
-    skip.add(p)
-    p = ppid(p)
-def belongs(p):
-    try:
-        cwd = os.fsencode(os.readlink("/proc/%s/cwd" % p))
-        if cwd == root or cwd.startswith(root + b"/"):
-            return True
-    except Exception:
-        pass
-    for what in ("environ", "cmdline"):
-        try:
-            with open("/proc/%s/%s" % (p, what), "rb") as f:
-                if root + b"/" in f.read():
-                    return True
-        except Exception:
-            pass
-    return False
-if mode == "all":
-    cands = [d for d in os.listdir("/proc") if d.isdigit()]
-sel = [p for p in cands if p not in skip and belongs(p)]
-if mode == "top":
-    s = set(sel)
-    pp = dict((p, ppid(p)) for p in sel)
-    # a process that vanished meanwhile (ppid None) is not counted
-    sel = [p for p in sel if pp[p] is not None and pp[p] not in s]
-for p in sel:
-    print(p)
-'
+# tests/tools/root_procs.py lists the processes that belong to this test root
+# (their working directory, command line or environment names $TEST_ROOT).
+_ROOT_PROCS=$TEST_DIRECTORY/tools/root_procs.py
 
 # root_pids: pids of every process that belongs to this test root.
 root_pids () {
-	"$PYTHON" -c "$_PY_PROCS" "$TEST_ROOT" all
+	"$PYTHON" "$_ROOT_PROCS" "$TEST_ROOT" all
 }
 
 # root_pgrep ERE: pids whose full command line matches ERE (pgrep -f) and that
 # belong to this test root.
 root_pgrep () {
 	# shellcheck disable=SC2046 # pgrep prints one pid a word
-	"$PYTHON" -c "$_PY_PROCS" "$TEST_ROOT" filter $(pgrep -f -- "$1")
+	"$PYTHON" "$_ROOT_PROCS" "$TEST_ROOT" filter $(pgrep -f -- "$1")
 	return 0
 }
 
@@ -179,7 +131,7 @@ RUNNER_RE='^[^ ]*flame agent( |$)'
 # counted separately).
 count_runners () {
 	# shellcheck disable=SC2046 # pgrep prints one pid a word
-	"$PYTHON" -c "$_PY_PROCS" "$TEST_ROOT" top $(pgrep -f -- "$RUNNER_RE") | wc -l
+	"$PYTHON" "$_ROOT_PROCS" "$TEST_ROOT" top $(pgrep -f -- "$RUNNER_RE") | wc -l
 }
 
 # ------------------------------------------------------------------ helpers -----

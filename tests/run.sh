@@ -195,57 +195,7 @@ done
 # command line, working directory or environment names $TMPDIR, for up to 5 s
 # until there are none (a process may be on its way out).
 left_behind () {
-	python3 - "$TMPDIR" <<-'EOF'
-	import os, sys, time
-	root = os.fsencode(sys.argv[1])
-	def ppid(p):
-	    try:
-	        with open("/proc/%s/stat" % p, "rb") as f:
-	            s = f.read()
-	        return s[s.rindex(b")") + 2:].split()[1].decode()
-	    except Exception:
-	        return None
-	def zombie(p):
-	    try:
-	        with open("/proc/%s/stat" % p, "rb") as f:
-	            s = f.read()
-	        return s[s.rindex(b")") + 2:].split()[0] == b"Z"
-	    except Exception:
-	        return True
-	def names_root(p):
-	    try:
-	        cwd = os.fsencode(os.readlink("/proc/%s/cwd" % p))
-	        if cwd == root or cwd.startswith(root + b"/"):
-	            return True
-	    except Exception:
-	        pass
-	    for what in ("cmdline", "environ"):
-	        try:
-	            with open("/proc/%s/%s" % (p, what), "rb") as f:
-	                if root in f.read():
-	                    return True
-	        except Exception:
-	            pass
-	    return False
-	skip, p = set(), str(os.getpid())
-	while p and p != "0" and p not in skip:
-	    skip.add(p)
-	    p = ppid(p)
-	deadline = time.time() + 5
-	while True:
-	    left = [p for p in os.listdir("/proc") if p.isdigit() and p not in skip
-	            and not zombie(p) and names_root(p)]
-	    if not left or time.time() > deadline:
-	        break
-	    time.sleep(0.1)
-	for p in left:
-	    try:
-	        with open("/proc/%s/cmdline" % p, "rb") as f:
-	            cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-	    except Exception:
-	        continue
-	    print(p, cmd[:300])
-	EOF
+	python3 "$here/tools/root_procs.py" "$TMPDIR" left 5
 }
 
 left=$(left_behind)
