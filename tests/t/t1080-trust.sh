@@ -9,7 +9,7 @@
 
 OTHER=flo$$
 SQUAT=flq$$
-trap 'userdel -f -r $OTHER >/dev/null 2>&1; userdel -f -r $SQUAT >/dev/null 2>&1' EXIT
+trap 'set +e; userdel -f -r $OTHER >/dev/null 2>&1; userdel -f -r $SQUAT >/dev/null 2>&1' EXIT
 useradd -M -s /bin/sh "$OTHER" || _bail "useradd $OTHER failed"
 
 # A shared directory like /tmp: root's, 1777.  The other user's flame.json in
@@ -146,19 +146,25 @@ test_expect_success 'a squatted /tmp/flame-UID blocks neither the warmer nor scr
 	useradd -m -s /bin/sh "$SQUAT"
 	uid=$(id -u "$SQUAT")
 	home=$(getent passwd "$SQUAT" | cut -d: -f6)
-	trap "runuser -u $SQUAT -- env -i HOME=$home $FLAME warmer stop >/dev/null 2>&1; rm -rf /tmp/flame-$uid /tmp/flame-$uid.*; userdel -f -r $SQUAT >/dev/null 2>&1; userdel -f -r $OTHER >/dev/null 2>&1" EXIT
+	# the user must be able to run flame: $FLAME may be in a directory only
+	# root can enter (a checkout under /root), so it runs a copy
+	bin=$(mktemp -d /tmp/flame-bin.XXXXXX)
+	trap "set +e; runuser -u $SQUAT -- env -i HOME=$home $bin/flame warmer stop >/dev/null 2>&1
+		rm -rf /tmp/flame-$uid /tmp/flame-$uid.* $bin
+		userdel -f -r $SQUAT >/dev/null 2>&1; userdel -f -r $OTHER >/dev/null 2>&1" EXIT
+	chmod 755 "$bin" && cp "$FLAME" "$bin/flame"
 	rm -rf "/tmp/flame-$uid" /tmp/flame-"$uid".*
 	mkdir -m 777 "/tmp/flame-$uid"
 	chown "$OTHER" "/tmp/flame-$uid"
 	cd /
-	out=$(runuser -u "$SQUAT" -- env -i HOME="$home" PATH=/usr/bin:/bin FLAME_WARMER_GRACE=3s "$FLAME" run -- pwd)
+	out=$(runuser -u "$SQUAT" -- env -i HOME="$home" PATH=/usr/bin:/bin FLAME_WARMER_GRACE=3s "$bin/flame" run -- pwd)
 	case $out in
 	"/tmp/flame-$uid."*/jobs/*) ;;
 	*) echo "job ran in $out" >&9; false ;;
 	esac
 	test -S "$home/.local/state/flame/run/warmer.sock"
-	runuser -u "$SQUAT" -- env -i HOME="$home" "$FLAME" warmer stop >/dev/null
-	wait_for "test_status 3 runuser -u $SQUAT -- env -i HOME=$home $FLAME warmer status" 10
+	runuser -u "$SQUAT" -- env -i HOME="$home" "$bin/flame" warmer stop >/dev/null
+	wait_for "test_status 3 runuser -u $SQUAT -- env -i HOME=$home $bin/flame warmer status" 10
 	equals 0 "$(find "/tmp/flame-$uid" -mindepth 1 | wc -l)"
 '
 
