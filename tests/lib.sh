@@ -136,6 +136,22 @@ count_runners () {
 
 # ------------------------------------------------------------------ helpers -----
 
+# open_root_for_other_users: tests that act as a throw-away user need "/" to
+# be searchable by others. It always is on a real system, but not in a root
+# made with mktemp -d (mode 0700), as a chroot for a fresh-system check may
+# be; there it gets o+x for the file's duration and its mode back at exit.
+open_root_for_other_users () {
+	local m
+	m=$(stat -c %a /) || return 1
+	case $m in *[1357]) return 0 ;; esac
+	chmod o+x / && printf '%s\n' "$m" >"$TEST_ROOT/root-mode"
+}
+_close_root_again () {
+	if [ -n "${TEST_ROOT:-}" ] && [ -s "$TEST_ROOT/root-mode" ]; then
+		chmod "$(cat "$TEST_ROOT/root-mode")" / || :
+	fi
+}
+
 # write_config [JSON]: write $WORK/flame.json from the argument or from stdin.
 write_config () {
 	if [ $# -gt 0 ]; then
@@ -434,6 +450,7 @@ _cleanup () {
 	[ -z "$_cleaned" ] || return 0
 	_cleaned=1
 	cd / || :
+	_close_root_again
 	# Whatever a test left in the background (callers, fifos' writers...).
 	local pids
 	if [ -n "${TEST_ROOT:-}" ] && [ -d "$TEST_ROOT" ]; then

@@ -7,6 +7,7 @@
 # another user blocks nothing.
 . "$(dirname "$0")/../lib.sh"
 
+open_root_for_other_users || _bail 'cannot open / to other users'
 OTHER=flo$$
 SQUAT=flq$$
 trap 'set +e; userdel -f -r $OTHER >/dev/null 2>&1; userdel -f -r $SQUAT >/dev/null 2>&1' EXIT

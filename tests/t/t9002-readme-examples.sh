@@ -15,6 +15,7 @@
 # shellcheck source=tests/lib-fly.sh
 . "$TEST_DIRECTORY/lib-fly.sh"
 
+open_root_for_other_users || _bail 'cannot open / to other users'
 README=$SRC_ROOT/README.md
 BLOCKS=$TEST_ROOT/readme
 mkdir -p "$BLOCKS" "$WORK/bin"
