@@ -152,6 +152,36 @@ _close_root_again () {
 	fi
 }
 
+# slot_orphan_check POOL SECS: run `sleep SECS` (a unique number) as a job of
+# POOL, stop both processes of its slot on the host (`flame agent slot in`
+# and `slot out`), then kill both; the caller must get 255 naming the runner,
+# the keeper must kill the job's group and remove its scratch dir, and the
+# pool must serve the next job. (t2040 over ssh, t3060 over fly.)
+slot_orphan_check () {
+	local pool=$1 secs=$2 pid pg dir in tok out rc=0
+	"$FLAME" run -p "$pool" --sh "pwd >\"$WORK/orphan-d\"; echo \$\$ >\"$WORK/orphan-pg\"; sleep $secs" \
+		>orphan.out 2>orphan.err &
+	pid=$!
+	wait_for "test -s \"$WORK/orphan-pg\"" 20
+	pg=$(cat "$WORK/orphan-pg")
+	dir=$(cat "$WORK/orphan-d")
+	test -d "$dir"
+	in=$(ps -o ppid= -p "$pg" | tr -d " ")
+	tr "\0" " " <"/proc/$in/cmdline" | grep -q "flame agent slot in "
+	tok=$(tr "\0" " " <"/proc/$in/cmdline" | sed -n "s/.*flame agent slot in \([0-9a-f]*\).*/\1/p")
+	out=$(root_pgrep "flame agent slot out $tok\$")
+	equals 1 "$(echo "$out" | wc -w)"
+	kill -STOP "$in" "$out"
+	kill -KILL "$in" "$out"
+	wait_exit "$pid" 15 || rc=$?
+	equals 255 "$rc"
+	one_flame_line orphan.err "runner $pool-"
+	wait_for "! kill -0 -- -$pg" 5
+	wait_for "test ! -e \"$dir\"" 5
+	equals 0 "$(count_procs "^sleep ${secs//./\\.}\$")"
+	equals again "$("$FLAME" run -p "$pool" -- echo again)"
+}
+
 # write_config [JSON]: write $WORK/flame.json from the argument or from stdin.
 write_config () {
 	if [ $# -gt 0 ]; then

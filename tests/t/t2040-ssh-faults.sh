@@ -65,27 +65,7 @@ test_expect_success 'the runner side killed mid-job: 255 within 10 s naming the 
 # The orphan: with both slot processes stopped first, neither can see the
 # other die; the keeper each `slot in` leaves behind must end the job.
 test_expect_success 'slot in and slot out stopped, then both killed mid-job: 255, the job group and its scratch dir are gone' '
-	"$FLAME" run -p good --sh "pwd >\"$WORK/d3\"; echo \$\$ >\"$WORK/pg3\"; sleep 63.63" >out 2>err &
-	pid=$!
-	wait_for "test -s pg3" 20
-	pg=$(cat pg3)
-	dir=$(cat d3)
-	test -d "$dir"
-	in=$(ps -o ppid= -p "$pg" | tr -d " ")
-	tr "\0" " " <"/proc/$in/cmdline" | grep -q "flame agent slot in "
-	tok=$(tr "\0" " " <"/proc/$in/cmdline" | sed -n "s/.*flame agent slot in \([0-9a-f]*\).*/\1/p")
-	out=$(root_pgrep "flame agent slot out $tok\$")
-	equals 1 "$(echo "$out" | wc -w)"
-	kill -STOP "$in" "$out"
-	kill -KILL "$in" "$out"
-	rc=0
-	wait_exit "$pid" 15 || rc=$?
-	equals 255 "$rc"
-	one_flame_line err "runner good-"
-	wait_for "! kill -0 -- -$pg" 5
-	wait_for "test ! -e \"$dir\"" 5
-	equals 0 "$(count_procs "^sleep 63\.63\$")"
-	equals again "$("$FLAME" run -p good -- echo again)"
+	slot_orphan_check good 63.63
 '
 
 test_expect_success 'an sshd stopped with SIGSTOP mid-job gives an error, not a hang' '
