@@ -7,6 +7,7 @@
 #   fly_pool_conf NAME [JSON]  print a fly pool's config entry ("NAME": {...}), extra
 #                              settings JSON appended inside the object
 #   fly_fake_set JSON          POST /_fake/config (switches: rate_limit, fail_next...)
+#   fly_fake_reset             every fault switch back off
 #   fly_live                   how many machines the fake holds (not destroyed)
 #   fly_machines_json          every machine the fake ever had (GET /_fake/machines)
 #   fly_no_machines [SECONDS]  wait (default 30 s) until the fake holds no machine
@@ -38,6 +39,11 @@ fly_pool_conf () {
 
 fly_fake_set () {
 	curl -fsS -X POST -d "$1" "$FLY_FAKE_URL/_fake/config" >/dev/null
+}
+
+# fly_fake_reset: every fault switch of the fake back off (ends a fault test)
+fly_fake_reset () {
+	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0}'
 }
 
 fly_machines_json () {

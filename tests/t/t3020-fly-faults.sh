@@ -16,7 +16,7 @@ fly_config () {
 # ends a test: the warmer stops its runners and the fake holds no machine;
 # the switches are reset for the next (also after a test that failed)
 fresh () {
-	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0}'
+	fly_fake_reset
 	fly_config ''
 }
 settle () {

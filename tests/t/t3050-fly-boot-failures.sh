@@ -16,7 +16,7 @@ fly_config () {
 		sed "s|\"command\": \"$FLAME\"|\"command\": \"${2:-$FLAME}\"|") } }"
 }
 fresh () {
-	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0}'
+	fly_fake_reset
 	fly_config ''
 }
 settle () {
