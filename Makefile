@@ -29,35 +29,44 @@ $(eval $(call lazy,CRYPTO_LIBS,$(PKG_CONFIG) --libs libcrypto 2>/dev/null || ech
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -Ibackends $(CJSON_CFLAGS)
+# Headers are named from lib/ ("warmer/state.h") or from the top
+# ("backends/backend.h"), so an include says which folder it reaches into.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -I. $(CJSON_CFLAGS)
 LDLIBS   = $(CJSON_LIBS)
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CMD_SRC  := $(wildcard cmd/*.c)
-# lib/ssh_*.c link libssh2 and lib/fly_http.c libcurl: kept out of the CLI
-# (start-up cost, see header).
-SSH_LIB_SRC := $(wildcard lib/ssh_*.c)
-FLY_HTTP_SRC := lib/fly_http.c lib/fly_runner.c
-LIB_SRC  := $(filter-out $(SSH_LIB_SRC) $(FLY_HTTP_SRC),$(wildcard lib/*.c))
-BE_SRC   := $(wildcard backends/*.c)
-SRC      := $(CMD_SRC) $(LIB_SRC) $(BE_SRC)
-HDR      := $(wildcard lib/*.h backends/*.h cmd/*.h)
+# Programs are linked by folder (ARCHITECTURE.md): each program is its own
+# objects plus the archives of the lib/ folders it runs, then lib/'s pure
+# modules (lib.a).  An archive gives a program only the modules it reaches.
+#   flame       cmd/*.c backends/*.c   lib/warmer lib/agent lib
+#   flame-link  cmd/link/*.c           lib/link lib/fly lib/ssh lib
+# lib/ssh links libssh2 and lib/fly libcurl: only flame-link loads them
+# (each costs a process ~6-7 ms of start-up, bench/README.md).
+LIB_DIRS   := lib lib/warmer lib/agent lib/link lib/fly lib/ssh
+FLAME_SRC  := $(wildcard cmd/*.c backends/*.c)
+FLAME_DIRS := lib/warmer lib/agent lib
+LINK_SRC   := $(wildcard cmd/link/*.c)
+LINK_DIRS  := lib/link lib/fly lib/ssh lib
+# what unit tests and fuzzers may reach: every folder but the link's
+UNIT_DIRS  := lib/warmer lib/agent lib/fly lib/ssh lib
+LIB_SRC    := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+SRC        := $(FLAME_SRC) $(LINK_SRC) $(LIB_SRC)
+HDR        := $(wildcard lib/*.h lib/*/*.h backends/*.h cmd/*.h)
 
-OBJ      := $(SRC:%.c=build/obj/%.o)
-SAN_OBJ  := $(SRC:%.c=build/san/%.o)
+# $(call objs,VARIANT,SOURCES) and $(call archives,VARIANT,FOLDERS)
+objs      = $(patsubst %.c,build/$1/%.o,$2)
+archives  = $(patsubst %,build/$1/%.a,$2)
+
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_CC   ?= clang
 
-SSH_OBJ  := $(SSH_LIB_SRC:%.c=build/obj/%.o)
-SSH_LIBS = $(SSH2_LIBS) $(CRYPTO_LIBS) -lpthread
+SSH_LIBS  = $(SSH2_LIBS) $(CRYPTO_LIBS) -lpthread
+LINK_LIBS = $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
 TOOLS    := build/tools/ssh-probe build/tools/fly-probe build/san/tools/fly-probe
-LINK_SRC := cmd/ssh_link/main.c
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
-LIB_OBJ_FOR_UNIT := $(LIB_SRC:%.c=build/obj/%.o)
-
 # Everything `make deps` installs, by what needs it. openssh-server is there for
 # its sshd binary (the tests start private ones); on a machine with systemd its
 # package also enables and starts the system's ssh service (README, Quick start).
@@ -75,10 +84,7 @@ DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_LINT) $(DEPS_BENCH) $(DEP
 
 .PHONY: all deps deps-build check san bench install uninstall clean
 
-all: flame flame-ssh-link
-
-flame: $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+all: flame flame-link
 
 build/obj/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
@@ -88,46 +94,50 @@ build/san/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -DFLAME_VERSION='"$(VERSION)"' -c -o $@ $<
 
-build/san/flame: $(SAN_OBJ)
-	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_OBJ) $(LDLIBS)
+# the libcurl client's own include path
+build/obj/lib/fly/%.o build/san/lib/fly/%.o: ALL_CFLAGS += $(CURL_CFLAGS)
+build/obj/lib/ssh/%.o build/san/lib/ssh/%.o: ALL_CFLAGS += $(SSH2_CFLAGS)
 
-# (the link's own code, which needs libcurl too, is left out)
-UNIT_SSH_OBJ := $(filter-out build/obj/lib/ssh_link.o,$(SSH_OBJ))
-build/unit/%: tests/unit/%.c $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ)
+# One archive per lib/ folder and build variant: build/obj/lib/warmer.a, ...
+define folder_archive
+build/$1/$2.a: $$(call objs,$1,$$(wildcard $2/*.c))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach v,obj san,$(foreach d,$(LIB_DIRS),$(eval $(call folder_archive,$v,$d))))
+
+flame: $(call objs,obj,$(FLAME_SRC)) $(call archives,obj,$(FLAME_DIRS))
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/san/flame: $(call objs,san,$(FLAME_SRC)) $(call archives,san,$(FLAME_DIRS))
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+# The link to remote runners (ssh hosts and Fly Machines): a program of its
+# own, so that only it loads libssh2 and libcurl.
+flame-link: $(call objs,obj,$(LINK_SRC)) $(call archives,obj,$(LINK_DIRS))
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LINK_LIBS)
+
+build/san/flame-link: $(call objs,san,$(LINK_SRC)) $(call archives,san,$(LINK_DIRS))
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LINK_LIBS)
+
+build/unit/%: tests/unit/%.c $(call archives,obj,$(UNIT_DIRS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ_FOR_UNIT) $(UNIT_SSH_OBJ) $(LDLIBS) $(SSH_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(SSH_LIBS) $(CURL_LIBS) -lcmocka
 
-# The ssh backend's link: a program of its own, so that only it loads libssh2.
-# It also creates the fly backend's machines (libcurl).
-LINK_OBJ := build/obj/cmd/ssh_link/main.o $(SSH_OBJ) $(FLY_HTTP_SRC:%.c=build/obj/%.o) \
-            $(addprefix build/obj/lib/,util.o wire.o login.o job.o files.o files_dest.o paths.o progress.o \
-                                       fly_machine.o fly_pace.o duration.o)
-LINK_LIBS = $(SSH_LIBS) $(CURL_LIBS) $(CJSON_LIBS)
-flame-ssh-link: $(LINK_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $(LINK_OBJ) $(LINK_LIBS)
-
-PROBE_OBJ := build/obj/lib/ssh_transport.o build/obj/lib/util.o build/obj/lib/login.o
-SAN_LINK_OBJ := $(LINK_OBJ:build/obj/%=build/san/%)
-build/san/flame-ssh-link: $(SAN_LINK_OBJ)
-	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(SAN_LINK_OBJ) $(LINK_LIBS)
-
-build/tools/ssh-probe: tests/tools/ssh_probe.c $(PROBE_OBJ)
+build/tools/ssh-probe: tests/tools/ssh_probe.c $(call archives,obj,lib/ssh lib)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $< $(PROBE_OBJ) $(SSH_LIBS)
+	$(CC) $(ALL_CFLAGS) $(SSH2_CFLAGS) -o $@ $^ $(SSH_LIBS)
 
-# The Fly Machines API client (libcurl) and its test driver.
-FLY_PROBE_OBJ := $(addprefix build/obj/lib/,fly_http.o fly_machine.o fly_pace.o util.o)
-build/obj/lib/fly_http.o build/san/lib/fly_http.o: ALL_CFLAGS += $(CURL_CFLAGS)
-build/tools/fly-probe: tests/tools/fly_probe.c $(FLY_PROBE_OBJ)
+# The Fly Machines API client (libcurl) and its test driver; the sanitizer
+# pass of the tests drives the second (tests/t/t3010-fly-client.sh).
+build/tools/fly-probe: tests/tools/fly_probe.c $(call archives,obj,lib/fly lib)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -o $@ $< $(FLY_PROBE_OBJ) $(CURL_LIBS) $(LDLIBS)
-# the sanitizer pass of the tests drives this one (tests/t/t3010-fly-client.sh)
-SAN_FLY_PROBE_OBJ := $(FLY_PROBE_OBJ:build/obj/%=build/san/%)
-build/san/tools/fly-probe: tests/tools/fly_probe.c $(SAN_FLY_PROBE_OBJ)
+	$(CC) $(ALL_CFLAGS) $(CURL_CFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
+build/san/tools/fly-probe: tests/tools/fly_probe.c $(call archives,san,lib/fly lib)
 	@mkdir -p $(dir $@)
-	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CURL_CFLAGS) -o $@ $< $(SAN_FLY_PROBE_OBJ) $(CURL_LIBS) $(LDLIBS)
+	$(SAN_CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CURL_CFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
 
-san: build/san/flame build/san/flame-ssh-link
+san: build/san/flame build/san/flame-link
 
 # Idempotent: $(call apt_install,PACKAGES) installs those not installed yet.
 apt_install = @if dpkg -s $(1) >/dev/null 2>&1; then echo "$@: all installed"; else \
@@ -141,28 +151,28 @@ deps:
 deps-build:
 	$(call apt_install,$(DEPS_BUILD))
 
-check: flame flame-ssh-link build/san/flame build/san/flame-ssh-link $(UNIT_BIN) $(TOOLS)
+check: flame flame-link build/san/flame build/san/flame-link $(UNIT_BIN) $(TOOLS)
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
 
 bench: flame
 	bench/run-all.sh
 
-install: flame flame-ssh-link
+install: flame flame-link
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 flame $(DESTDIR)$(BINDIR)/flame
-	install -m 0755 flame-ssh-link $(DESTDIR)$(BINDIR)/flame-ssh-link
+	install -m 0755 flame-link $(DESTDIR)$(BINDIR)/flame-link
 	install -m 0644 man/flame.1 $(DESTDIR)$(MANDIR)/man1/flame.1
 	install -m 0644 completions/flame.bash $(DESTDIR)$(BASHCOMPDIR)/flame
 	install -m 0644 completions/_flame $(DESTDIR)$(ZSHCOMPDIR)/_flame
 	install -m 0644 completions/flame.fish $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(BINDIR)/flame-ssh-link $(DESTDIR)$(MANDIR)/man1/flame.1 \
+	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(BINDIR)/flame-link $(DESTDIR)$(MANDIR)/man1/flame.1 \
 	  $(DESTDIR)$(BASHCOMPDIR)/flame $(DESTDIR)$(ZSHCOMPDIR)/_flame $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 clean:
-	rm -rf build flame flame-ssh-link
+	rm -rf build flame flame-link
 
 include tests/lint/lint.mk
 include tests/fuzz/fuzz.mk

@@ -1,6 +1,6 @@
 /* fly.c — the fly backend: each runner is a Fly Machine booted from the
- * app's own image with `flame agent` as its main process (lib/fly_runner.h).
- * Booting a runner starts a flame-ssh-link that creates the machine through
+ * app's own image with `flame agent` as its main process (lib/fly/runner.h).
+ * Booting a runner starts a flame-link that creates the machine through
  * the Machines API, waits until it has started and then reaches its agent
  * over SSH at its private address, with the host key made for it; from
  * there on it is an ssh runner.  The warmer journals each runner before its
@@ -10,7 +10,7 @@
 #include "backend.h"
 #include "keys.h"
 #include "runner_proc.h"
-#include "state.h"
+#include "warmer/state.h"
 #include "util.h"
 
 #include <cJSON.h>
@@ -88,7 +88,7 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 	{
 		/* options beside their values: clang-format 14 would put one word a line */
 		/* clang-format off */
-		char *base[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
+		char *base[] = { "flame-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
 		                 "--key", key, "--slots", slots, "--settings-fd", fd,
 		                 "--launch", r->id, "--parent", parent, "--idle-ms", idle, "--boot-ms", boot };
 		/* clang-format on */
@@ -161,7 +161,7 @@ static void one_shot(const struct pool *p, const char *what, char *const *args)
 		return;
 	}
 	snprintf(fd, sizeof fd, "%d", RUNNER_PROC_SETTINGS_FD);
-	argv[n++] = "flame-ssh-link";
+	argv[n++] = "flame-link";
 	argv[n++] = "--settings-fd";
 	argv[n++] = fd;
 	while (*args && n < 15)

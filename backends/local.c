@@ -1,5 +1,5 @@
 /* local.c — the local backend: each runner is a `flame agent local` process
- * on this machine, a child of the warmer (lib/runner_proc.c).  Jobs carry
+ * on this machine, a child of the warmer (backends/runner_proc.c).  Jobs carry
  * the caller's own descriptors, so their data never passes through flame. */
 #include "backend.h"
 #include "paths.h"

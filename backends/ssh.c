@@ -1,6 +1,6 @@
 /* ssh.c — the ssh backend: a pool over hosts the user already has, like GNU
  * parallel's --sshlogin.  Each host is one runner; "booting" it starts a
- * flame-ssh-link (lib/ssh_link.h) that connects with the pool's key (flame
+ * flame-link (lib/link/link.h) that connects with the pool's key (flame
  * pool key), checks the pinned host key and that flame is installed there,
  * and opens one job slot per max_concurrency.  Jobs then run under
  * `flame agent slot` on the host with the local backend's semantics. */
@@ -101,7 +101,7 @@ static int ssh_boot(struct runner *r, char *err, size_t errlen)
 	{
 		/* options beside their values: clang-format 14 would put one word a line */
 		/* clang-format off */
-		char *argv[] = { "flame-ssh-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
+		char *argv[] = { "flame-link", "--fd", "3", "--runner", r->id, "--pool", r->pool->live.name,
 		                 "--key", keypath, "--slots", slots, "--settings-fd", fd, NULL };
 		/* clang-format on */
 		rc = runner_proc_spawn_with(r, path, argv, settings, err, errlen);

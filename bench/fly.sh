@@ -5,7 +5,7 @@
 #
 # The fake runs in this script's private root (started with tests/lib-fly.sh's
 # fly_fake_start, its state under $BENCH_ROOT/fake); every "machine" is a local
-# `flame agent` (the copy of flame measured, with flame-ssh-link next to it)
+# `flame agent` (the copy of flame measured, with flame-link next to it)
 # whose sshd listens on its own 127.0.0.N at a random port. HOME and the XDG
 # directories are private too, so the user's warmer is never touched. The fake
 # runs with its rate limits on (FLY_RATE_LIMIT) and in its own session; pools:
@@ -75,11 +75,11 @@ IDLE_WATCH=${FLY_IDLE_WATCH:-10}
 case ${FLY_RATE_LIMIT:-1} in 1) RATE_LIMIT=true ;; 0) RATE_LIMIT=false ;; *) bench_die 'FLY_RATE_LIMIT is 1 or 0' ;; esac
 
 # ------------------------------------------------------------ binaries -----------
-# The fly backend's runner link (flame-ssh-link) must sit next to the flame that runs.
+# The fly backend's runner link (flame-link) must sit next to the flame that runs.
 mkdir -p "$BENCH_ROOT/flybin" || bench_die 'mkdir failed'
 cp "$FLAME" "$BENCH_ROOT/flybin/flame" || bench_die "cannot copy $FLAME"
-for l in "$(dirname "$FLAME")/flame-ssh-link" "$SRC_ROOT/flame-ssh-link" ''; do
-	[ -n "$l" ] || bench_die 'flame-ssh-link is missing (make flame-ssh-link)'
+for l in "$(dirname "$FLAME")/flame-link" "$SRC_ROOT/flame-link" ''; do
+	[ -n "$l" ] || bench_die 'flame-link is missing (make flame-link)'
 	[ -x "$l" ] && cp "$l" "$BENCH_ROOT/flybin/" && break
 done
 FLAME=$BENCH_ROOT/flybin/flame
@@ -182,12 +182,12 @@ req_kinds () {
 			group_by(.) | map("\(length) x \(.[0])") | join(", ")'
 }
 
-# settled: the fake holds no machine and no flame-ssh-link of this root runs (a
+# settled: the fake holds no machine and no flame-link of this root runs (a
 # runner's link, or the warmer's one-shot destroy or sweep, may still be talking
 # to the API after the machine is gone).
 settled () {
 	[ "$(fly_live)" = 0 ] && [ -z "$(find /proc -mindepth 2 -maxdepth 2 -name exe \
-		-lname "$BENCH_ROOT/flybin/flame-ssh-link" 2>/dev/null)" ]
+		-lname "$BENCH_ROOT/flybin/flame-link" 2>/dev/null)" ]
 }
 
 # no_runner: stop the warmer, wait until it is gone and all has settled.

@@ -29,12 +29,12 @@ BENCH_RESULTS=$tmp/results
 : >"$BENCH_RESULTS"
 # One snapshot of the binary for every script: others may rebuild ./flame meanwhile.
 cp "$root/flame" "$tmp/flame" || exit 1
-# ssh.sh and fly.sh need flame-ssh-link next to the flame they run.
-if [ ! -x "$root/flame-ssh-link" ]; then
-	echo "run-all: $root/flame-ssh-link is missing; running make" >&2
-	make -C "$root" flame-ssh-link >&2 || exit 1
+# ssh.sh and fly.sh need flame-link next to the flame they run.
+if [ ! -x "$root/flame-link" ]; then
+	echo "run-all: $root/flame-link is missing; running make" >&2
+	make -C "$root" flame-link >&2 || exit 1
 fi
-cp "$root/flame-ssh-link" "$tmp/flame-ssh-link" || exit 1
+cp "$root/flame-link" "$tmp/flame-link" || exit 1
 FLAME_BENCH_BIN=$tmp/flame
 export BENCH_RESULTS FLAME_BENCH_BIN
 

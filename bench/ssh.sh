@@ -13,7 +13,7 @@
 #
 # Set-up (bench/lib-sshd.sh): two sshds, "a" and "b", on free ports of 127.0.0.1,
 # run as root with keys made for the run, StrictModes no, UsePAM no and
-# SetEnv HOME=<empty dir> (baseline.md §3).  flame and flame-ssh-link are copied
+# SetEnv HOME=<empty dir> (baseline.md §3).  flame and flame-link are copied
 # side by side into the root ($FLAME is that copy; it is also the pool's "command",
 # i.e. what runs `flame agent slot` on the "hosts").  flame.json:
 #   remote: backend ssh, host a (host key pinned), max_concurrency 8
@@ -68,19 +68,19 @@ JOBS=${SSH_FANOUT_JOBS:-1000}
 [ $((JOBS % 2)) -eq 0 ] || bench_die 'SSH_FANOUT_JOBS must be even'
 
 # ------------------------------------------------------------ binaries -----------
-# flame-ssh-link must sit next to the flame binary that runs.
+# flame-link must sit next to the flame binary that runs.
 link=
-for l in "$(dirname "$FLAME")/flame-ssh-link" "$SRC_ROOT/flame-ssh-link"; do
+for l in "$(dirname "$FLAME")/flame-link" "$SRC_ROOT/flame-link"; do
 	[ -x "$l" ] && { link=$l; break; }
 done
 if [ -z "$link" ]; then
-	bench_log "flame-ssh-link is missing; running make"
-	make -C "$SRC_ROOT" flame-ssh-link >&2 || bench_die 'make flame-ssh-link failed'
-	link=$SRC_ROOT/flame-ssh-link
+	bench_log "flame-link is missing; running make"
+	make -C "$SRC_ROOT" flame-link >&2 || bench_die 'make flame-link failed'
+	link=$SRC_ROOT/flame-link
 fi
 mkdir -p "$BENCH_ROOT/sshbin" || bench_die 'mkdir failed'
-{ cp "$FLAME" "$BENCH_ROOT/sshbin/flame" && cp "$link" "$BENCH_ROOT/sshbin/flame-ssh-link"; } ||
-	bench_die 'cannot copy flame and flame-ssh-link'
+{ cp "$FLAME" "$BENCH_ROOT/sshbin/flame" && cp "$link" "$BENCH_ROOT/sshbin/flame-link"; } ||
+	bench_die 'cannot copy flame and flame-link'
 FLAME=$BENCH_ROOT/sshbin/flame
 
 # ------------------------------------------------------------ cleanup ------------

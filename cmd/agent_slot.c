@@ -13,14 +13,14 @@
  * (libssh2 1.10 cannot tell a missing exit status from 0).  When its stdin
  * closes (the warmer or the connection went away) the running job's group
  * is killed; when `slot in` itself dies, `slot out` kills it, and so does
- * the keeper `slot in` leaves behind (lib/slot_keeper.h) should both die. */
-#include "agent_beat.h"
+ * the keeper `slot in` leaves behind (lib/agent/slot_keeper.h) should both die. */
+#include "agent/beat.h"
 #include "cmds.h"
 #include "files.h"
 #include "flame_limits.h"
 #include "job.h"
 #include "paths.h"
-#include "slot_keeper.h"
+#include "agent/slot_keeper.h"
 #include "util.h"
 #include "wire.h"
 

@@ -10,7 +10,7 @@ int cmd_pool_key(int argc, char **argv);
 int cmd_warmer(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_agent_slot(int argc, char **argv);
-int cmd_agent_serve(int argc, char **argv);
+int cmd_agent_local(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

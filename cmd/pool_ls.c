@@ -6,7 +6,7 @@
 #include "config.h"
 #include "duration.h"
 #include "paths.h"
-#include "state.h"
+#include "warmer/state.h"
 #include "util.h"
 
 #include <cJSON.h>

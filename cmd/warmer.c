@@ -2,7 +2,8 @@
 #include "cmds.h"
 #include "client.h"
 #include "util.h"
-#include "warmer.h"
+#include "backends/backend.h"
+#include "warmer/warmer.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ int cmd_warmer(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "stop"))
 		return ask(W_STOP, 1);
 	if (argc == 2 && !strcmp(argv[1], "run"))
-		return warmer_main();
+		return warmer_main(backend_find);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		printf("usage: flame warmer status|stop|run\n");
 		return 0;

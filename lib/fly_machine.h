@@ -14,7 +14,7 @@
  *  - parsers never trust the server: a missing field reads as "", a wrong
  *    type is ignored or refused, and error texts come back as one line.
  * Pure code (cJSON only): linked into the CLI and unit-tested; the HTTP side
- * is lib/fly_http.h. */
+ * is lib/fly/http.h. */
 #ifndef FLAME_FLY_MACHINE_H
 #define FLAME_FLY_MACHINE_H
 

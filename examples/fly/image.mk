@@ -14,5 +14,5 @@
 image:
 	examples/fly/build-image.sh
 
-check-image: image flame flame-ssh-link
+check-image: image flame flame-link
 	FLAME=$(CURDIR)/flame FLAME_IMAGE_ROOTFS="$$(cat build/image/rootfs)" tests/image/t-fly-image.sh

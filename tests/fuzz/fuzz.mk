@@ -14,7 +14,7 @@ FUZZ_BIN   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_FLAGS     := -fsanitize=fuzzer $(FUZZ_SAN)
-FUZZ_OBJ   := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_OBJ   := $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard lib/*.c lib/warmer/*.c lib/agent/*.c))
 FUZZ_LIB   := build/fuzz/libflame.a
 
 build/fuzz/obj/%.o: %.c $(HDR)

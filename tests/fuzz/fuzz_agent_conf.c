@@ -2,7 +2,7 @@
  * sshd_config made from what it accepts: no crash, one-line errors, values
  * within their ranges, and no setting can add a line to sshd_config. */
 #include "fuzz.h"
-#include "agent_conf.h"
+#include "agent/conf.h"
 
 static size_t lines(const char *s)
 {

@@ -1,6 +1,6 @@
 /* fuzz_job.c — a W_JOB payload read as the runners read it (job_spec_read,
  * then the --get-dir word).  What is accepted, written again the way the
- * warmer writes it (lib/runner_proc.c), gives back the bytes it came from. */
+ * warmer writes it (backends/runner_proc.c), gives back the bytes it came from. */
 #include "fuzz.h"
 #include "job.h"
 #include "util.h"

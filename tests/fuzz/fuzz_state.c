@@ -3,18 +3,9 @@
  * each runner's pid).  Settings read back must survive a second write and
  * read unchanged. */
 #include "fuzz.h"
-#include "state.h"
-#include "backend.h"
+#include "warmer/state.h"
 
 #include <limits.h>
-
-/* lib/warmer.o (runner_state_name) refers to backend_find, which lives in
- * backends/: not linked here. */
-const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 static void same_after_rewrite(const struct pool_settings *ps)
 {

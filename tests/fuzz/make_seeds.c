@@ -21,7 +21,7 @@ static void put(const char *dir, const char *name, const void *p, size_t n)
 	}
 }
 
-/* A W_JOB as lib/runner_proc.c writes it. */
+/* A W_JOB as backends/runner_proc.c writes it. */
 static void job(struct wbuf *w, char **argv, char **env, char **puts, char **gets, int getdir)
 {
 	wbuf_init(w, W_JOB);

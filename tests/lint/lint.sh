@@ -32,7 +32,7 @@ LINT_JOBS=${LINT_JOBS:-2}
 
 # The C the analyzers read: the programs, the test tools and the unit tests.
 c_sources () {
-	ls cmd/*.c cmd/*/*.c lib/*.c backends/*.c tests/tools/*.c tests/unit/*.c 2>/dev/null
+	ls cmd/*.c cmd/*/*.c lib/*.c lib/*/*.c backends/*.c tests/tools/*.c tests/unit/*.c 2>/dev/null
 }
 
 # What clang-format keeps in shape: those and their headers, and the fuzz
@@ -40,7 +40,7 @@ c_sources () {
 c_files () {
 	{
 		c_sources
-		ls cmd/*.h lib/*.h backends/*.h tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null
+		ls cmd/*.h lib/*.h lib/*/*.h backends/*.h tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h 2>/dev/null
 	} | sort -u
 }
 
@@ -94,7 +94,7 @@ check_cppcheck () {
 	# or in the block that uses it is a matter of taste here, not a defect.
 	# shellcheck disable=SC2046 # one word per file and per flag
 	"$CPPCHECK" --quiet --std=c11 --enable=warning,style,performance --inline-suppr \
-		--suppress=variableScope -j "$LINT_JOBS" -D_GNU_SOURCE -Ilib -Ibackends $(cjson_cflags) \
+		--suppress=variableScope -j "$LINT_JOBS" -D_GNU_SOURCE -Ilib -I. $(cjson_cflags) \
 		--template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
 		$(c_sources) >"$out" 2>&1
 	findings cppcheck "$out" 'error|warning|style|performance|portability|information'
@@ -104,7 +104,7 @@ check_analyze () {
 	need "$CLANG" || return
 	local flags
 	# the build's own flags (Makefile), with every library's include path
-	flags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Ilib -Ibackends $(cjson_cflags)"
+	flags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Ilib -I. $(cjson_cflags)"
 	flags="$flags $(pkg-config --cflags libcurl libssh2 2>/dev/null)"
 	export LINT_ANALYZE_FLAGS=$flags LINT_CLANG=$CLANG
 	# shellcheck disable=SC2016 # expanded by the inner shell, per file

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
-# The ssh transport (lib/ssh_transport.c, driven by build/tools/ssh-probe):
+# The ssh transport (lib/ssh/transport.c, driven by build/tools/ssh-probe):
 # pinned host keys, ed25519 auth, exit statuses, deadlines, IPv4 and IPv6.
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=tests/lib-sshd.sh

@@ -93,7 +93,7 @@ test_expect_success 'the warmer'"'"'s heartbeat keeps an idle agent past its fai
 test_expect_success 'an agent that hears nothing from the warmer exits within its failsafe period, leaving nothing' '
 	wpid=$(warmer_pid)
 	# the warmer and its link die at once, as in a crash
-	kill -KILL "$wpid" $(root_pgrep "flame-ssh-link")
+	kill -KILL "$wpid" $(root_pgrep "flame-link")
 	wait_for "agent_exited a" 12
 	equals 0 "$(cat "$TEST_ROOT/agent-a/rc")"
 	grep -q "no word from the warmer for 5s" "$TEST_ROOT/agent-a/agent.log"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
-# The Fly Machines API client (lib/fly_http.c, driven by build/tools/fly-probe)
+# The Fly Machines API client (lib/fly/http.c, driven by build/tools/fly-probe)
 # against the fake Machines API (tests/fakes/fly_api.py): round trips, retries,
 # pacing under rate limits, ambiguous creates settled by launch id, wait loops,
 # one-line errors, and a token that never leaks.  Every test leaves no machine.

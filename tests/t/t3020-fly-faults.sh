@@ -122,7 +122,7 @@ test_expect_success 'a warmer killed with SIGKILL is restarted and adopts its th
 	before=$(created)
 	equals 3 "$(fly_live)"
 	wpid=$(warmer_pid)
-	kill -KILL "$wpid" $(root_pgrep "flame-ssh-link")
+	kill -KILL "$wpid" $(root_pgrep "flame-link")
 	# a caller that reached the dying warmer would lose its job: wait until it is gone
 	wait_for "! proc_alive $wpid" 10
 	equals ok "$("$FLAME" run -p f -- echo ok)"
@@ -138,7 +138,7 @@ test_expect_success 'when the warmer never comes back every agent exits within i
 	fly_config "\"min\": 2, \"max_concurrency\": 1, \"failsafe\": \"3s\""
 	equals ok "$("$FLAME" run -p f -- echo ok)"
 	wait_for "test \$(ready_runners) = 2" 30
-	kill -KILL "$(warmer_pid)" $(root_pgrep "flame-ssh-link")
+	kill -KILL "$(warmer_pid)" $(root_pgrep "flame-link")
 	fly_no_machines 15
 	fly_config
 '

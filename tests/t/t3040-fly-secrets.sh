@@ -13,7 +13,7 @@ SECRET=postgres://app:S3cr3t-$RANDOM$RANDOM@db/app
 # seen_in_proc WORD: lists the warmer and link processes whose command line
 # or environment holds WORD
 seen_in_proc () {
-	"$PYTHON" - "$1" "$(dirname "$FLAME")/flame-ssh-link" <<-\EOF
+	"$PYTHON" - "$1" "$(dirname "$FLAME")/flame-link" <<-\EOF
 	import os, sys
 	word, link = sys.argv[1].encode(), os.path.realpath(sys.argv[2])
 	found = []
@@ -34,7 +34,7 @@ seen_in_proc () {
 test_expect_success 'neither the pool env nor the token is in the cmdline or environ of the warmer or a link' '
 	write_config "{ \"pools\": { $(fly_pool_conf f "\"min\": 2, \"env\": {\"DATABASE_URL\": \"$SECRET\"}") } }"
 	equals ok "$("$FLAME" run -p f -- echo ok)"
-	wait_for "test \$(root_pgrep flame-ssh-link | wc -w) = 2" 30
+	wait_for "test \$(root_pgrep flame-link | wc -w) = 2" 30
 	equals "" "$(seen_in_proc "$SECRET")"
 	equals "" "$(seen_in_proc "$FLY_API_TOKEN")"
 	equals "" "$(seen_in_proc S3cr3t)"
@@ -42,7 +42,7 @@ test_expect_success 'neither the pool env nor the token is in the cmdline or env
 
 test_expect_success 'the token still reaches the links after the warmer has run a while: a new runner boots' '
 	"$FLAME" pool scale f --min 3 >/dev/null
-	wait_for "test \$(root_pgrep flame-ssh-link | wc -w) = 3" 30
+	wait_for "test \$(root_pgrep flame-link | wc -w) = 3" 30
 	equals "" "$(seen_in_proc "$FLY_API_TOKEN")"
 	equals ok "$("$FLAME" run -p f -- echo ok)"
 '

@@ -23,7 +23,7 @@ settle () {
 	fresh
 	"$FLAME" warmer stop >/dev/null 2>&1 || :
 	fly_no_machines 30
-	wait_for "test \$(count_procs flame-ssh-link) = 0" 30
+	wait_for "test \$(count_procs flame-link) = 0" 30
 }
 ms () { echo $(($(date +%s%N) / 1000000)); }
 

@@ -82,7 +82,7 @@ test_expect_success 'every environment variable and pool setting is documented' 
 		backend min max max_concurrency idle_shutdown_after boot_timeout slot_timeout
 '
 
-test_expect_success 'the ssh backend, its settings and flame-ssh-link are documented' '
+test_expect_success 'the ssh backend, its settings and flame-link are documented' '
 	mentions ssh hosts host_key command known_hosts &&
 	text=$(rendered) &&
 	section=$(printf "%s\n" "$text" | sed -n "/^CONFIGURATION/,/^[A-Z]/p") &&
@@ -91,7 +91,7 @@ test_expect_success 'the ssh backend, its settings and flame-ssh-link are docume
 			{ echo "CONFIGURATION does not mention $w"; exit 1; }
 	done &&
 	section=$(printf "%s\n" "$text" | sed -n "/^FILES/,/^[A-Z]/p") &&
-	printf "%s\n" "$section" | grep -qE -- "(^|[^-[:alnum:]])flame-ssh-link([^-[:alnum:]]|\$)" &&
+	printf "%s\n" "$section" | grep -qE -- "(^|[^-[:alnum:]])flame-link([^-[:alnum:]]|\$)" &&
 	printf "%s\n" "$section" | grep -qF -- "known_hosts"
 '
 

@@ -1,4 +1,4 @@
-/* fly_probe.c — drives lib/fly_http.c from the command line, for the tests
+/* fly_probe.c — drives lib/fly/http.c from the command line, for the tests
  * and for trying the client against Fly by hand.
  *
  *   fly-probe [--base URL] --app APP [--token-file F] [--timeout S] [--poll S]
@@ -16,7 +16,7 @@
  * call (default 60 s); --poll is the longest single wait request; --count
  * prints "requests N" last on stdout.  A --file keeps the local file's mode.
  * Exit: 0; 1 when the API call failed (one "flame: " line); 2 for usage. */
-#include "fly_http.h"
+#include "fly/http.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
-/* ssh_probe.c — drives lib/ssh_transport.c from the tests: connect with a
+/* ssh_probe.c — drives lib/ssh/transport.c from the tests: connect with a
  * pinned host key, run one command, relay its output and exit status.
  *   ssh-probe LOGIN KEYFILE HOSTKEYLINE TIMEOUT_MS COMMAND
  * Exit: the command's status; 255 with one "flame: " line when the
  * transport failed. */
-#include "ssh_transport.h"
+#include "ssh/transport.h"
 #include "login.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* test_agent_conf.c — the runner agent's settings and sshd_config
- * (lib/agent_conf.h). */
+ * (lib/agent/conf.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent_conf.h"
-#include "backend.h"
+#include "agent/conf.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/), which unit tests do not link. */
 __attribute__((weak)) const struct backend *backend_find(const char *name)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "duration.h"
-#include "backend.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
  * not link: a weak stub, overridden if the real one is ever linked in. */

@@ -1,5 +1,5 @@
 /* test_fly_pace.c — pacing and retry policy for the Machines API
- * (lib/fly_pace.h), on an injected clock and random source. */
+ * (lib/fly/pace.h), on an injected clock and random source. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 
-#include "fly_pace.h"
-#include "backend.h"
+#include "fly/pace.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
  * not link: a weak stub, overridden if the real one is ever linked in. */

@@ -14,7 +14,7 @@
 
 #include "paths.h"
 #include "util.h"
-#include "backend.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
  * not link: a weak stub, overridden if the real one is ever linked in. */

@@ -1,4 +1,4 @@
-/* test_sched.c — placement and growth rules (lib/sched.h). */
+/* test_sched.c — placement and growth rules (lib/warmer/schedule.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "schedule.h"
-#include "backend.h"
+#include "warmer/schedule.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
  * not link: a weak stub, overridden if the real one is ever linked in. */

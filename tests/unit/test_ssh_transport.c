@@ -1,4 +1,4 @@
-/* test_ssh_transport.c — the pure parts of lib/ssh_transport.c: login
+/* test_ssh_transport.c — the pure parts of lib/ssh/transport.c: login
  * parsing and OpenSSH-style fingerprints. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-#include "ssh_transport.h"
+#include "ssh/transport.h"
 #include "login.h"
-#include "backend.h"
+#include "backends/backend.h"
 
 __attribute__((weak)) const struct backend *backend_find(const char *name)
 {

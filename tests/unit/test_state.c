@@ -1,4 +1,4 @@
-/* test_state.c — the warmer's journal (lib/state.h). */
+/* test_state.c — the warmer's journal (lib/warmer/state.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "warmer/state.h"
 #include "paths.h"
 #include "util.h"
-#include "backend.h"
+#include "backends/backend.h"
 
 /* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
  * not link: a weak stub, overridden if the real one is ever linked in. */

@@ -1,6 +1,6 @@
 /* fly_http.c — see fly_http.h. */
-#include "fly_http.h"
-#include "fly_pace.h"
+#include "http.h"
+#include "pace.h"
 #include "util.h"
 
 #include <curl/curl.h>

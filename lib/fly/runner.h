@@ -6,7 +6,7 @@
  * pinned, never trusted on first use), the pool's client key and the
  * agent's settings.  It is created with auto_destroy and restart policy
  * "no": when the agent exits (idle, failsafe) Fly removes the machine.
- * Linked only into flame-ssh-link (libcurl). */
+ * Linked only into flame-link (libcurl). */
 #ifndef FLAME_FLY_RUNNER_H
 #define FLAME_FLY_RUNNER_H
 

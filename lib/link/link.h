@@ -1,4 +1,4 @@
-/* ssh_link.h — `flame-ssh-link`: the warmer's side of one ssh runner.
+/* link.h — `flame-link`: the warmer's side of one ssh runner.
  *
  * The warmer starts one link per remote runner and speaks to it exactly as
  * it speaks to a local agent (W_JOB with the caller's descriptors,
@@ -10,9 +10,9 @@
  * thread cannot wait on both directions), and pumps the caller's
  * descriptors to and from `flame agent slot in|out` on the runner.  It is a
  * separate program because libssh2 costs every process that loads it. */
-#ifndef FLAME_SSH_LINK_H
-#define FLAME_SSH_LINK_H
+#ifndef FLAME_LINK_H
+#define FLAME_LINK_H
 
-int ssh_link_main(int argc, char **argv);
+int link_main(int argc, char **argv);
 
 #endif

@@ -93,7 +93,10 @@ const char *warmer_fly_token(void);
 uint32_t warmer_conf_hash(const char *text);
 
 /* Runs the warmer in this process until it decides to exit; returns the exit status. */
-int warmer_main(void);
+/* Finds the backend a pool names (NULL: none of that name): the program
+ * running the warmer passes its table (backends/registry.c). */
+typedef const struct backend *(*backend_lookup)(const char *name);
+int warmer_main(backend_lookup find_backend);
 
 const char *runner_state_name(enum runner_state s);
 

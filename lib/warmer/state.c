@@ -12,6 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const char *runner_state_name(enum runner_state s)
+{
+	static const char *names[] = { "booting", "ready", "draining", "stopping" };
+	return names[s];
+}
+
 void state_add_settings(cJSON *o, const struct pool_settings *ps)
 {
 	cJSON_AddStringToObject(o, "backend", ps->backend);

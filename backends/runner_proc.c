@@ -221,7 +221,7 @@ static int is_our_agent(long pid, const char *runner_id)
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	found_agent = strstr(buf, "flame") != NULL; /* argv[0]: flame or flame-ssh-link */
+	found_agent = strstr(buf, "flame") != NULL; /* argv[0]: flame or flame-link */
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
 		if (!strcmp(p, runner_id))
 			found_id = 1;
@@ -247,7 +247,7 @@ char *runner_proc_link_path(char *err, size_t errlen)
 		return NULL;
 	}
 	self[n] = 0;
-	p = xasprintf("%s/flame-ssh-link", dirname(self));
+	p = xasprintf("%s/flame-link", dirname(self));
 	if (access(p, X_OK) < 0) {
 		snprintf(err, errlen, "%s is missing; reinstall flame (make install puts it next to flame)",
 		         p);

@@ -1,5 +1,5 @@
 /* agent_conf.c — see agent_conf.h. */
-#include "agent_conf.h"
+#include "conf.h"
 #include "duration.h"
 #include "util.h"
 

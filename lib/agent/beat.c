@@ -1,5 +1,5 @@
 /* agent_beat.c — see agent_beat.h. */
-#include "agent_beat.h"
+#include "beat.h"
 #include "util.h"
 
 #include <dirent.h>

@@ -3,7 +3,7 @@
  * public key, then the private section (two equal check words, the key,
  * the comment, padding 1, 2, 3... to a multiple of 8), base64 in lines of
  * 70 between the BEGIN and END lines. */
-#include "ssh_hostkey.h"
+#include "hostkey.h"
 #include "util.h"
 
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-/* test_ssh_hostkey.c — host keys made in memory (lib/ssh_hostkey.h) are
+/* test_hostkey.c — host keys made in memory (lib/hostkey.h) are
  * keys OpenSSH reads: ssh-keygen derives the same public line from the
  * private file. */
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "ssh_hostkey.h"
+#include "backends/backend.h"
+#include "hostkey.h"
 
 __attribute__((weak)) const struct backend *backend_find(const char *name)
 {

@@ -4,7 +4,7 @@
  * (lost runners, pools to schedule); the loop acts on the marks after each
  * round, so nothing is freed while a backend still holds it. */
 #include "warmer.h"
-#include "backend.h"
+#include "backend_api.h"
 #include "duration.h"
 #include "flame_limits.h"
 #include "fly_token.h"
@@ -59,6 +59,7 @@ struct warmer {
 	int ncallers, at_cap;       /* connections held; whether new ones wait */
 	size_t buffered;            /* bytes the callers' buffers hold */
 	int64_t accept_pause_until; /* no accept4 before this */
+	backend_lookup find_backend;
 };
 
 static struct warmer W;
@@ -95,12 +96,6 @@ void warmer_log(const char *fmt, ...)
 		n = sizeof buf - 2;
 	buf[n++] = '\n';
 	(void)!write(2, buf, (size_t)n);
-}
-
-const char *runner_state_name(enum runner_state s)
-{
-	static const char *names[] = { "booting", "ready", "draining", "stopping" };
-	return names[s];
 }
 
 /* ---- journal ---- */
@@ -318,7 +313,7 @@ struct runner *warmer_add_runner(struct pool *p, const char *id)
 	struct runner *r = xcalloc(1, sizeof *r);
 
 	r->pool = p;
-	r->be = backend_find(p->live.backend);
+	r->be = W.find_backend(p->live.backend);
 	r->fd = -1;
 	r->state = R_BOOTING;
 	r->created_wall = wall_ms();
@@ -689,7 +684,7 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 			snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", conf);
 		free(conf);
 	}
-	ok = !r->bad && pool_name_valid(name) && backend_find(backend) && ps->min >= 0 && ps->max >= 1 &&
+	ok = !r->bad && pool_name_valid(name) && W.find_backend(backend) && ps->min >= 0 && ps->max >= 1 &&
 	     ps->max <= LIMIT_RUNNERS && ps->max_concurrency >= 1 &&
 	     ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max && ps->idle_ms > 0 &&
 	     ps->boot_ms > 0 && ps->slot_ms > 0;
@@ -1037,7 +1032,7 @@ static void sweep_pools(int64_t now)
 		return;
 	W.sweep_due = now + SWEEP_MS;
 	for (struct pool *p = W.pools; p; p = p->next) {
-		const struct backend *be = backend_find(p->live.backend);
+		const struct backend *be = W.find_backend(p->live.backend);
 		if (be && be->sweep)
 			be->sweep(p);
 	}
@@ -1067,7 +1062,7 @@ static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 		if (cJSON_IsString(id))
-			backend_find(live->backend)->reap_stray(id->valuestring, state_runner_pid(r));
+			W.find_backend(live->backend)->reap_stray(id->valuestring, state_runner_pid(r));
 	}
 }
 
@@ -1092,7 +1087,7 @@ static void recover(void)
 		if (!cJSON_IsString(name) || state_settings_parse(p, name->valuestring, &live) < 0 ||
 		    state_settings_parse(cJSON_GetObjectItemCaseSensitive(p, "declared"), name->valuestring,
 		                         &declared) < 0 ||
-		    !backend_find(live.backend) || pool_find(live.name)) {
+		    !W.find_backend(live.backend) || pool_find(live.name)) {
 			warmer_log("warning: state file %s has an unreadable pool entry; skipped it",
 			           W.state_path);
 			continue;
@@ -1107,13 +1102,14 @@ static void recover(void)
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(r, "pid");
-			const struct backend *be = backend_find(live.backend);
+			const struct backend *be = W.find_backend(live.backend);
 			if (be->adopt && be->adopt(pool, r) == 0) {
 				adopted++;
 				continue;
 			}
 			if (cJSON_IsString(id) && cJSON_IsNumber(pid)) {
-				backend_find(live.backend)->reap_stray(id->valuestring, state_runner_pid(r));
+				W.find_backend(live.backend)
+					->reap_stray(id->valuestring, state_runner_pid(r));
 				strays++;
 			}
 		}
@@ -1360,7 +1356,7 @@ const char *warmer_fly_token(void)
 	return fly_token;
 }
 
-int warmer_main(void)
+int warmer_main(backend_lookup find_backend)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	int rc;
@@ -1372,6 +1368,7 @@ int warmer_main(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	memset(&W, 0, sizeof W);
+	W.find_backend = find_backend;
 	W.listen_fd = W.lock_fd = -1;
 	rc = setup();
 	if (rc != 0) {

@@ -6,7 +6,7 @@
  *    FLY_API_TOKEN) travels
  *    only in the Authorization header: it never appears in an error message,
  *    and verbose tracing is never turned on; its memory is wiped on free;
- *  - every request is paced per action and machine (lib/fly_pace.h) and
+ *  - every request is paced per action and machine (lib/fly/pace.h) and
  *    retried per fly_pace's policy, with backoff, within the call's overall
  *    deadline (timeout_ms); wait loops on 408 until that deadline;
  *  - create never makes two machines for one launch id: a create answered

@@ -1,5 +1,5 @@
 /* ssh_transport.c — see ssh_transport.h. */
-#include "ssh_transport.h"
+#include "transport.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* fly_runner.c — see fly_runner.h. */
-#include "fly_runner.h"
+#include "runner.h"
 #include "duration.h"
-#include "fly_http.h"
+#include "http.h"
 #include "fly_machine.h"
-#include "ssh_hostkey.h"
+#include "hostkey.h"
 #include "util.h"
 
 #include <cJSON.h>

@@ -1,12 +1,12 @@
-/* ssh_link.c — see ssh_link.h. */
-#include "ssh_link.h"
-#include "fly_runner.h"
+/* link.c — see link.h. */
+#include "link.h"
+#include "fly/runner.h"
 #include "files.h"
 #include "flame_limits.h"
 #include "job.h"
 #include "login.h"
 #include "progress.h"
-#include "ssh_transport.h"
+#include "ssh/transport.h"
 #include "util.h"
 #include "wire.h"
 
@@ -804,7 +804,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 }
 
 /* The runner's agent exits after its failsafe period without word from us
- * (lib/agent_beat.h): each slot's in channel carries a ping every few
+ * (lib/agent/beat.h): each slot's in channel carries a ping every few
  * seconds.  A slot whose channel is taken (a job's stdin is flowing, or a
  * write waits on the runner) needs none, and must not be waited for. */
 static void heartbeat(struct link *l)
@@ -918,7 +918,7 @@ static int fly_one_shot(int what, const struct fly_runner_opts *o, const char *s
 	int rc;
 
 	if (!o->conf_json || (what == 'D' && !o->launch_id) || (what == 'W' && (!o->parent || !state))) {
-		msg("flame-ssh-link: --fly-destroy needs --settings-fd and --launch; --fly-sweep --settings-fd, --parent and "
+		msg("flame-link: --fly-destroy needs --settings-fd and --launch; --fly-sweep --settings-fd, --parent and "
 		    "--state");
 		return EXIT_USAGE;
 	}
@@ -943,7 +943,7 @@ static void fly_start(struct link *l)
 	l->fly_opts.client_key = l->t.key_path;
 	l->fly_opts.slots = l->nslots;
 	if (!l->fly_opts.launch_id || !l->fly_opts.parent || !l->fly_opts.boot_ms || !l->fly_opts.idle_ms)
-		lost(l, "flame-ssh-link: a Fly runner needs --launch, --parent, --boot-ms and --idle-ms");
+		lost(l, "flame-link: a Fly runner needs --launch, --parent, --boot-ms and --idle-ms");
 	if (fly_runner_prepare(&l->fly, &l->fly_opts, err, sizeof err) < 0)
 		lost(l, err);
 	report_fly(l, 0);
@@ -1062,7 +1062,7 @@ static void go_ready(struct link *l)
 	to_warmer(l, &w);
 }
 
-int ssh_link_main(int argc, char **argv)
+int link_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "fd", required_argument, NULL, 'f' },
@@ -1102,7 +1102,7 @@ int ssh_link_main(int argc, char **argv)
 		if (c == 'F' && read_settings(&l, optarg, err, sizeof err) == 0)
 			continue;
 		if (c == 'F') {
-			msg("flame-ssh-link: unreadable settings%s%s", err[0] ? ": " : "", err);
+			msg("flame-link: unreadable settings%s%s", err[0] ? ": " : "", err);
 			return EXIT_USAGE;
 		}
 		if (fly_option(&l.fly_opts, c, optarg, &state, &one_shot))
@@ -1114,7 +1114,7 @@ int ssh_link_main(int argc, char **argv)
 		else if (c == 'k')
 			l.t.key_path = optarg;
 		else {
-			msg("flame-ssh-link: bad arguments; it is started by the warmer");
+			msg("flame-link: bad arguments; it is started by the warmer");
 			return EXIT_USAGE;
 		}
 	}
@@ -1123,7 +1123,7 @@ int ssh_link_main(int argc, char **argv)
 	if (l.fly_opts.conf_json)
 		l.host[0] = '?'; /* the machine's address comes from the API (fly_start) */
 	if (fd < 0 || !l.runner || !l.pool || !l.host[0] || !l.t.key_path) {
-		msg("flame-ssh-link: --fd, --runner, --pool, --key and --settings-fd (with a login) are required");
+		msg("flame-link: --fd, --runner, --pool, --key and --settings-fd (with a login) are required");
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -1,5 +1,5 @@
 /* fly_pace.c — see fly_pace.h. */
-#include "fly_pace.h"
+#include "pace.h"
 #include "util.h"
 
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #ifndef FLAME_RUNNER_PROC_H
 #define FLAME_RUNNER_PROC_H
 
-#include "warmer.h"
+#include "warmer/warmer.h"
 
 #include <stddef.h>
 
@@ -29,7 +29,7 @@ void runner_proc_readable(struct runner *r);
 /* Kills pid if it is still a flame process of this runner id. */
 void runner_proc_reap_stray(const char *runner_id, long pid);
 
-/* flame-ssh-link, next to this program; NULL with err if it is missing. */
+/* flame-link, next to this program; NULL with err if it is missing. */
 char *runner_proc_link_path(char *err, size_t errlen);
 /* Runs PATH ARGV detached (a one-shot job the warmer does not wait for),
  * SETTINGS (or NULL) on descriptor RUNNER_PROC_SETTINGS_FD as above. */

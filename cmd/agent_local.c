@@ -1,0 +1,461 @@
+/* agent_local.c — `flame agent local`: a local runner's main process.
+ *
+ * It takes jobs from the warmer over the socket it was started with, starts
+ * each command as its own child (lib/job.c), watches it through a pidfd,
+ * passes signals on to the job's process group, enforces the timeout, and
+ * reports each job's end.  It exits when the warmer asks, when the warmer goes
+ * away (killing its jobs: nothing outlives its owner), or when it has been
+ * idle for the failsafe period. */
+#include "cmds.h"
+#include "files.h"
+#include "flame_limits.h"
+#include "job.h"
+#include "paths.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_JOBS LIMIT_CONCURRENCY
+#define STOP_GRACE_MS 10000
+
+enum phase { RUNNING, COLLECTING };
+
+struct agent_job {
+	uint32_t id;
+	enum phase phase;
+	pid_t pid; /* the command, then the collector */
+	int pidfd;
+	int status; /* the command's wait status */
+	uint32_t flags;
+	int64_t deadline; /* timeout, then the KILL after TERM */
+	char *scratch;
+	char **gets;
+	int getdir_fd, err_fd; /* kept only while there is something to fetch */
+	unsigned get_umask;    /* the caller's, for the fetched files' modes */
+	int stop_sig;          /* the signal that stopped the fetching, or 0 */
+};
+
+struct agent {
+	struct wire_conn warmer;
+	char *runner, *root, *pool;
+	int64_t idle_ms, idle_since;
+	int stopping;
+	int64_t stop_deadline;
+	struct agent_job *jobs[MAX_JOBS];
+	int njobs;
+};
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static int pidfd_of(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void send_done(struct agent *a, uint32_t id, int64_t status, int64_t flags)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_JOB_DONE);
+	wbuf_u32(&w, id);
+	wbuf_i64(&w, status);
+	wbuf_i64(&w, flags);
+	(void)wire_send(a->warmer.fd, &w);
+	wbuf_free(&w);
+}
+
+static struct agent_job *find_job(struct agent *a, uint32_t id)
+{
+	for (int i = 0; i < a->njobs; i++)
+		if (a->jobs[i]->id == id)
+			return a->jobs[i];
+	return NULL;
+}
+
+static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s, unsigned *umask)
+{
+	uint32_t has_getdir;
+	int rc = job_spec_read(r, s);
+
+	has_getdir = rbuf_u32(r);
+	*umask = files_get_word_umask(has_getdir);
+	if (rc < 0 || r->bad || nfds != 3 + (has_getdir ? 1 : 0) + s->nput)
+		return -1;
+	memcpy(s->stdio, fds, sizeof s->stdio);
+	s->getdir_fd = has_getdir ? fds[3] : -1;
+	s->put_fds = fds + 3 + (has_getdir ? 1 : 0);
+	return 0;
+}
+
+static void free_job(struct agent_job *j)
+{
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	if (j->getdir_fd >= 0)
+		close(j->getdir_fd);
+	if (j->err_fd >= 0)
+		close(j->err_fd);
+	strv_free(j->gets);
+	free(j->scratch);
+	free(j);
+}
+
+static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
+{
+	struct job_spec spec;
+	struct agent_job *j;
+	unsigned umask;
+	char **env;
+
+	if (parse_job(r, fds, nfds, &spec, &umask) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
+		send_done(a, spec.id, 0, JOB_SETUP_FAILED);
+		job_spec_free(&spec);
+		close_fds(fds, nfds);
+		return;
+	}
+	env = job_environment(spec.env, a->pool, a->runner, spec.id);
+	strv_free(spec.env);
+	spec.env = env;
+	j = xcalloc(1, sizeof *j);
+	j->id = spec.id;
+	j->pidfd = j->getdir_fd = j->err_fd = -1;
+	j->scratch = xasprintf("%s/job-%u", a->root, spec.id);
+	spec.scratch = j->scratch;
+	if (spec.nput == 0) {
+		/* The common case, and the fast one: nothing to copy first. */
+		int status = 0;
+		j->pid = job_spawn(&spec, &status);
+		if (j->pid < 0) {
+			send_done(a, j->id, status, 0);
+			free_job(j);
+			close_fds(fds, nfds);
+			job_spec_free(&spec);
+			return;
+		}
+	} else {
+		j->pid = fork();
+		if (j->pid == 0)
+			job_exec_child(&spec);
+	}
+	if (j->pid > 0) {
+		setpgid(j->pid, j->pid);
+		j->pidfd = pidfd_of(j->pid);
+	}
+	if (j->pid < 0 || j->pidfd < 0) {
+		if (j->pid > 0)
+			kill(-j->pid, SIGKILL);
+		send_done(a, j->id, 0, JOB_SETUP_FAILED);
+		free_job(j);
+	} else {
+		if (spec.get_patterns[0]) {
+			/* keep what the collector needs */
+			j->gets = spec.get_patterns;
+			spec.get_patterns = NULL;
+			j->getdir_fd = dup(spec.getdir_fd);
+			j->get_umask = umask;
+		}
+		j->err_fd = fcntl(spec.stdio[2], F_DUPFD_CLOEXEC, 3);
+		j->deadline = spec.timeout_ms > 0 ? limit_deadline(now_ms(), spec.timeout_ms) : 0;
+		a->jobs[a->njobs++] = j;
+	}
+	close_fds(fds, nfds);
+	job_spec_free(&spec);
+}
+
+/* A signal for a job whose command has exited: what would have ended the
+ * command ends its --get (the caller pressed Ctrl-C, or went away).  The
+ * collector drops the file it is writing, removes the job's directory and
+ * exits; the job then ends as if killed by that signal. */
+static void stop_collecting(struct agent_job *j, int sig)
+{
+	if (sig != SIGINT && sig != SIGTERM && sig != SIGHUP && sig != SIGQUIT && sig != SIGKILL)
+		return;
+	if (!j->stop_sig)
+		j->stop_sig = sig;
+	kill(j->pid, SIGTERM);
+}
+
+static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	struct agent_job *j;
+	uint32_t id;
+
+	if (type == W_JOB) {
+		start_job(a, r, fds, nfds);
+		return;
+	}
+	close_fds(fds, nfds);
+	if (type == W_AGENT_STOP) {
+		a->stopping = 1;
+		return;
+	}
+	id = rbuf_u32(r);
+	j = find_job(a, id);
+	if (!j || r->bad)
+		return;
+	if (j->phase == COLLECTING) {
+		stop_collecting(j, type == W_JOB_CANCEL ? SIGKILL : (int)rbuf_u32(r));
+		return;
+	}
+	if (type == W_JOB_SIGNAL) {
+		uint32_t sig = rbuf_u32(r);
+		if (sig > 0 && sig < 65)
+			kill(-j->pid, (int)sig);
+	} else if (type == W_JOB_CANCEL) {
+		kill(-j->pid, SIGKILL);
+	}
+}
+
+static void kill_all(struct agent *a)
+{
+	for (int i = 0; i < a->njobs; i++)
+		if (a->jobs[i]->phase == RUNNING)
+			kill(-a->jobs[i]->pid, SIGKILL);
+		else
+			stop_collecting(a->jobs[i], SIGKILL);
+}
+
+static void remove_job(struct agent *a, int i)
+{
+	free_job(a->jobs[i]);
+	a->jobs[i] = a->jobs[--a->njobs];
+	if (a->njobs == 0)
+		a->idle_since = now_ms();
+}
+
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+static void on_collector_term(int sig)
+{
+	(void)sig;
+	files_get_stop();
+}
+
+/* Forks the child that fetches the --get files and removes the job's
+ * directory.  SIGTERM stops its fetching (stop_collecting); it is blocked
+ * until the child's handler is in place, so none is lost. */
+static pid_t collector(struct agent_job *j)
+{
+	sigset_t term, old;
+	pid_t pid;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, on_collector_term);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		_exit((int)job_collect_masked(j->scratch, j->gets, j->getdir_fd, j->err_fd, j->get_umask));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+/* The command is over: fetch and clean up in a child when there is work. */
+static int command_exited(struct agent *a, struct agent_job *j)
+{
+	/* Whatever the command left in its group goes with it; the group id
+	 * cannot be reused before the leader is reaped. */
+	kill(-j->pid, SIGKILL);
+	reap(j->pid, &j->status);
+	close(j->pidfd);
+	j->pidfd = -1;
+	if (!j->gets && (rmdir(j->scratch) == 0 || errno == ENOENT)) {
+		send_done(a, j->id, j->status, j->flags);
+		return 1;
+	}
+	j->phase = COLLECTING;
+	j->pid = collector(j);
+	if (j->pid < 0 || (j->pidfd = pidfd_of(j->pid)) < 0) {
+		send_done(a, j->id, j->status, j->flags | JOB_GET_FAILED);
+		return 1;
+	}
+	return 0;
+}
+
+static int collector_exited(struct agent *a, struct agent_job *j)
+{
+	int st = 0;
+	reap(j->pid, &st);
+	if (WIFEXITED(st))
+		j->flags |= (uint32_t)WEXITSTATUS(st) & JOB_GET_FAILED;
+	else
+		j->flags |= JOB_GET_FAILED;
+	if (j->stop_sig)
+		j->status = j->stop_sig; /* a wait status: killed by it */
+	send_done(a, j->id, j->status, j->flags);
+	return 1;
+}
+
+static void enforce_timeout(struct agent_job *j, int64_t now)
+{
+	if (j->phase == RUNNING)
+		job_timeout_step(j->pid, &j->flags, &j->deadline, now);
+}
+
+static int on_warmer(struct agent *a)
+{
+	uint8_t type;
+	struct rbuf r = { 0 };
+	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&a->warmer);
+
+	if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
+		return -1;
+	while ((rc = wire_conn_next(&a->warmer, &type, &r, fds, &nfds)) == 1)
+		on_warmer_frame(a, type, &r, fds, nfds);
+	return rc < 0 ? -1 : 0;
+}
+
+static int64_t poll_wait(struct agent *a, int64_t now)
+{
+	int64_t t = now + 1000;
+	for (int i = 0; i < a->njobs; i++)
+		if (a->jobs[i]->deadline && a->jobs[i]->deadline < t)
+			t = a->jobs[i]->deadline;
+	return t > now ? t - now : 0;
+}
+
+static int agent_loop(struct agent *a)
+{
+	struct pollfd pfd[MAX_JOBS + 1];
+
+	for (;;) {
+		int64_t now = now_ms();
+		int n;
+		if (got_term && !a->stopping) {
+			a->stopping = 1;
+			a->stop_deadline = now + STOP_GRACE_MS;
+		}
+		if (a->stopping && a->njobs == 0)
+			return 0;
+		if (a->stop_deadline && now >= a->stop_deadline)
+			kill_all(a);
+		if (a->njobs == 0 && now - a->idle_since >= a->idle_ms)
+			return 0; /* failsafe: the warmer should have stopped us */
+		for (int i = 0; i < a->njobs; i++)
+			enforce_timeout(a->jobs[i], now);
+		pfd[0].fd = a->warmer.fd;
+		pfd[0].events = POLLIN;
+		for (int i = 0; i < a->njobs; i++) {
+			pfd[i + 1].fd = a->jobs[i]->pidfd;
+			pfd[i + 1].events = POLLIN;
+		}
+		n = a->njobs;
+		if (poll(pfd, (nfds_t)n + 1, (int)poll_wait(a, now)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		for (int i = n - 1; i >= 0; i--) {
+			struct agent_job *j = a->jobs[i];
+			int done;
+			if (!pfd[i + 1].revents)
+				continue;
+			done = j->phase == RUNNING ? command_exited(a, j) : collector_exited(a, j);
+			if (done)
+				remove_job(a, i);
+		}
+		if (pfd[0].revents && on_warmer(a) < 0)
+			return 0;
+	}
+}
+
+static void shut_down(struct agent *a)
+{
+	kill_all(a);
+	while (a->njobs > 0) {
+		struct agent_job *j = a->jobs[a->njobs - 1];
+		int st;
+		reap(j->pid, &st);
+		if (j->phase == RUNNING)
+			paths_remove_tree(j->scratch);
+		remove_job(a, a->njobs - 1);
+	}
+	wire_conn_free(&a->warmer);
+	paths_remove_tree(a->root);
+}
+
+int cmd_agent_local(int argc, char **argv)
+{
+	/* one option a line: clang-format 14 would pack short rows */
+	/* clang-format off */
+	static const struct option opts[] = {
+		{ "fd", required_argument, NULL, 'f' },
+		{ "runner", required_argument, NULL, 'r' },
+		{ "root", required_argument, NULL, 'd' },
+		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* clang-format on */
+	struct agent a;
+	long fd = -1, idle = 60000;
+	int c, rc;
+	struct wbuf w;
+	char err[512];
+
+	memset(&a, 0, sizeof a);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f' && parse_long(optarg, 3, 1 << 20, &fd) == 0)
+			continue;
+		if (c == 'i' && parse_long(optarg, 1, 1L << 40, &idle) == 0)
+			continue;
+		if (c == 'r')
+			a.runner = optarg;
+		else if (c == 'd')
+			a.root = optarg;
+		else if (c == 'p')
+			a.pool = optarg;
+		else {
+			msg("agent: bad arguments; the agent is started by the warmer, not by hand");
+			return EXIT_USAGE;
+		}
+	}
+	if (fd < 0 || !a.runner || !a.root || !a.pool) {
+		msg("agent: --fd, --runner, --root and --pool are required; the agent is started by the warmer");
+		return EXIT_USAGE;
+	}
+	job_reset_signals();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	wire_conn_init(&a.warmer, (int)fd);
+	set_cloexec((int)fd);
+	a.idle_ms = idle;
+	a.idle_since = now_ms();
+	if (paths_private_dir(a.root, err, sizeof err) < 0) {
+		msg("agent %s: %s", a.runner, err);
+		return EXIT_FAILURE_FLAME;
+	}
+	wbuf_init(&w, W_READY);
+	wbuf_i64(&w, getpid());
+	rc = wire_send((int)fd, &w);
+	wbuf_free(&w);
+	if (rc == 0)
+		rc = agent_loop(&a);
+	shut_down(&a);
+	return rc;
+}
