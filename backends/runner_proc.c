@@ -98,6 +98,12 @@ int runner_proc_spawn_with(struct runner *r, const char *path, char *const *argv
 	r->pid = pid;
 	r->fd = sv[0];
 	wire_conn_init(&r->conn, sv[0]);
+	wire_conn_want_hello(&r->conn);
+	/* the socket's buffer takes it whole: the child need not be reading */
+	if (wire_send_hello(sv[0], "warmer") < 0) {
+		snprintf(err, errlen, "cannot greet its process: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -166,12 +172,29 @@ void runner_proc_destroy(struct runner *r)
 	}
 }
 
+static void lose_to_other_protocol(struct runner *r)
+{
+	char why[512];
+	if (!r->conn.peer.protocol)
+		r->conn.peer.protocol = 1;
+	wire_peer_refusal(&r->conn.peer, "its process",
+	                  "reinstall flame so that flame and flame-link come from one build (make install), then "
+	                  "'flame warmer stop'",
+	                  why, sizeof why);
+	warmer_on_lost(r, why);
+}
+
 void runner_proc_readable(struct runner *r)
 {
 	uint8_t type;
 	struct rbuf p = { 0 };
 	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&r->conn);
 
+	if (rc == 0 && !wire_conn_hello_done(&r->conn)) {
+		/* a flame from before the hello drops ours as corrupt and exits */
+		lose_to_other_protocol(r);
+		return;
+	}
 	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
 		warmer_on_lost(r, "its process exited");
 		return;
@@ -202,7 +225,9 @@ void runner_proc_readable(struct runner *r)
 			free(why);
 		}
 	}
-	if (rc < 0)
+	if (rc < 0 && errno == EPROTO)
+		lose_to_other_protocol(r);
+	else if (rc < 0)
 		warmer_on_lost(r, "its process sent a corrupt message");
 }
 

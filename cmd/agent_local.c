@@ -324,6 +324,11 @@ static int on_warmer(struct agent *a)
 		return -1;
 	while ((rc = wire_conn_next(&a->warmer, &type, &r, fds, &nfds)) == 1)
 		on_warmer_frame(a, type, &r, fds, nfds);
+	if (rc < 0 && errno == EPROTO) {
+		char why[512];
+		wire_peer_refusal(&a->warmer.peer, "the warmer", "stop it ('flame warmer stop')", why, sizeof why);
+		msg("agent %s: %s", a->runner, why);
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -443,6 +448,7 @@ int cmd_agent_local(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	wire_conn_init(&a.warmer, (int)fd);
+	wire_conn_want_hello(&a.warmer);
 	set_cloexec((int)fd);
 	a.idle_ms = idle;
 	a.idle_since = now_ms();
@@ -452,7 +458,7 @@ int cmd_agent_local(int argc, char **argv)
 	}
 	wbuf_init(&w, W_READY);
 	wbuf_i64(&w, getpid());
-	rc = wire_send((int)fd, &w);
+	rc = wire_send_hello((int)fd, "agent local") < 0 ? -1 : wire_send((int)fd, &w);
 	wbuf_free(&w);
 	if (rc == 0)
 		rc = agent_loop(&a);

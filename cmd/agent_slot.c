@@ -555,6 +555,11 @@ static int read_link(struct slot *sl)
 		if (sl->gone)
 			return -1;
 	}
+	if (rc < 0 && errno == EPROTO) {
+		char why[512];
+		wire_peer_refusal(&sl->in.peer, "the link", "use one flame version on both ends", why, sizeof why);
+		msg("agent slot in: %s", why);
+	}
 	return rc < 0 ? -1 : 0;
 }
 
@@ -828,9 +833,10 @@ static int slot_in(const char *token)
 	 * slot killed with its partner would leave its job running */
 	slot_keeper_start(token, sl.root, scratch != NULL, &sl.keeper);
 	wire_conn_init(&sl.in, 0);
+	wire_conn_want_hello(&sl.in);
 	wbuf_init(&w, W_READY);
 	wbuf_i64(&w, getpid());
-	rc = wire_send(sl.out, &w);
+	rc = wire_send_hello(sl.out, "slot") < 0 ? -1 : wire_send(sl.out, &w);
 	wbuf_free(&w);
 	if (rc == 0)
 		rc = slot_loop(&sl);

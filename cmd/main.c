@@ -1,6 +1,7 @@
 /* main.c — flame's entry point: one table entry per subcommand. */
 #include "cmds.h"
 #include "util.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,7 @@ int cmd_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("flame %s\n", FLAME_VERSION);
+	printf("flame %s (protocol %d)\n", FLAME_VERSION, WIRE_PROTOCOL);
 	return 0;
 }
 

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static cJSON *from_warmer(void)
+/* The warmer's picture; NULL when none runs, and *refused set when it runs
+ * but speaks another protocol (said on stderr). */
+static cJSON *from_warmer(int *refused)
 {
 	char err[512];
 	int sock = client_connect(0, err, sizeof err), type;
@@ -27,9 +29,13 @@ static cJSON *from_warmer(void)
 
 	if (sock < 0)
 		return NULL;
-	wire_conn_init(&conn, sock);
+	client_conn_init(&conn, sock);
 	wbuf_init(&w, W_LS);
 	type = client_call(sock, &w, &conn, &r, err, sizeof err);
+	if (type == CLIENT_OTHER_PROTOCOL) {
+		msg("%s", err);
+		*refused = 1;
+	}
 	if (type == W_REPLY) {
 		char *text;
 		rbuf_u32(&r);
@@ -168,7 +174,7 @@ int cmd_pool_ls(int argc, char **argv)
 	};
 	struct config cfg;
 	char err[1024];
-	int json = 0, c;
+	int json = 0, refused = 0, c;
 	cJSON *doc, *pools;
 
 	opterr = 0;
@@ -193,7 +199,11 @@ int cmd_pool_ls(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
-	doc = from_warmer();
+	doc = from_warmer(&refused);
+	if (refused) {
+		config_free(&cfg);
+		return EXIT_FAILURE_FLAME;
+	}
 	if (!doc) {
 		doc = from_journal();
 		refresh_ages(doc);

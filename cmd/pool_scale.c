@@ -47,7 +47,7 @@ static int send_scale(const struct pool_settings *ps, long min, long max, long m
 		msg("%s", err);
 		return EXIT_FAILURE_FLAME;
 	}
-	wire_conn_init(&conn, sock);
+	client_conn_init(&conn, sock);
 	wbuf_init(&w, W_SCALE);
 	client_put_settings(&w, ps);
 	wbuf_i64(&w, min);

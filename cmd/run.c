@@ -35,6 +35,10 @@ struct run_opts {
 
 /* wait_for_job: the connection ended before the warmer took the job */
 #define NOT_HANDED_ON (-2)
+/* the warmer speaks another protocol (said on stderr) */
+#define OTHER_PROTOCOL (-3)
+/* the connection ended before the warmer's hello (see closed_before_hello) */
+#define CLOSED_BEFORE_HELLO (-4)
 #define HAND_ON_TRIES 20
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -320,6 +324,13 @@ static int on_frame(uint8_t type, struct rbuf *r, const struct run_opts *o, int 
 	return -1;
 }
 
+static void refuse_warmer(const struct wire_conn *conn)
+{
+	char err[512];
+	client_refusal(conn, err, sizeof err);
+	msg("%s", err);
+}
+
 /* Signals always go to the warmer: it passes them to the job, or ends a
  * caller still waiting for a slot with 128+N.  A connection that ends before
  * W_ACCEPTED means the warmer did not take the job (wire.h): NOT_HANDED_ON,
@@ -329,7 +340,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 	struct wire_conn conn;
 	int code = -1, accepted = 0, last_sig = 0;
 
-	wire_conn_init(&conn, sock);
+	client_conn_init(&conn, sock);
 	while (code < 0) {
 		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN },
 			                 { .fd = sigpipe_fds[0], .events = POLLIN } };
@@ -348,7 +359,9 @@ static int wait_for_job(int sock, const struct run_opts *o)
 			continue;
 		rc = wire_conn_fill(&conn);
 		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !accepted) {
-			code = last_sig ? 128 + last_sig : NOT_HANDED_ON;
+			code = last_sig                          ? 128 + last_sig
+			       : wire_conn_hello_done(&conn) ? NOT_HANDED_ON
+			                                     : CLOSED_BEFORE_HELLO;
 			break;
 		}
 		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -358,9 +371,13 @@ static int wait_for_job(int sock, const struct run_opts *o)
 			code = EXIT_FAILURE_FLAME;
 			break;
 		}
-		while (code < 0 && wire_conn_next(&conn, &type, &r, fds, &nfds) == 1) {
+		while (code < 0 && (rc = wire_conn_next(&conn, &type, &r, fds, &nfds)) == 1) {
 			close_fds(fds, nfds);
 			code = on_frame(type, &r, o, &accepted);
+		}
+		if (code < 0 && rc < 0 && errno == EPROTO) {
+			refuse_warmer(&conn);
+			code = OTHER_PROTOCOL;
 		}
 	}
 	wire_conn_free(&conn);
@@ -377,6 +394,21 @@ static void ensure_std_fds(void)
 				close(fd);
 			}
 		}
+}
+
+/* A warmer that closes the connection before its hello is stopping (the
+ * next connect reaches the next warmer), or is another flame build from
+ * before the hello, which drops our hello as corrupt. */
+static int closed_before_hello(int rc)
+{
+	struct wire_conn old = { .peer = { .protocol = 1 } };
+
+	if (rc != CLOSED_BEFORE_HELLO)
+		return rc;
+	if (!client_warmer_is_other_build())
+		return NOT_HANDED_ON;
+	refuse_warmer(&old);
+	return OTHER_PROTOCOL;
 }
 
 /* Sends the job to a warmer and waits for its end.  A warmer that goes away
@@ -398,7 +430,10 @@ static int hand_on(struct wbuf *w, const struct run_opts *o)
 		/* a failed send is answered like a closed connection: retry */
 		rc = wire_send(sock, w) < 0 ? NOT_HANDED_ON : wait_for_job(sock, o);
 		close(sock);
+		rc = closed_before_hello(rc);
 	}
+	if (rc == OTHER_PROTOCOL)
+		return EXIT_FAILURE_FLAME;
 	if (rc == NOT_HANDED_ON) {
 		char *log = client_log_path();
 		msg("the warmer closed the connection %d times before taking the job; see %s", HAND_ON_TRIES,

@@ -5,7 +5,9 @@
 #include "backends/backend.h"
 #include "warmer/warmer.h"
 
+#include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,27 @@ static void wait_gone(int sock)
 			break;
 }
 
+/* A warmer of another protocol cannot be asked: `stop` signals it (SIGTERM
+ * is its graceful stop in every version), `status` says what it is. */
+static int other_protocol(enum wire_type t, const char *why)
+{
+	pid_t pid = client_warmer_pid();
+
+	if (t != W_STOP || pid <= 0) {
+		msg("warmer: %s", why);
+		return EXIT_FAILURE_FLAME;
+	}
+	if (kill(pid, SIGTERM) < 0) {
+		msg("warmer: cannot stop the warmer (pid %ld): %s", (long)pid, strerror(errno));
+		return EXIT_FAILURE_FLAME;
+	}
+	printf("warmer: stopping the warmer (pid %ld) of another flame; running jobs finish first\n", (long)pid);
+	fflush(stdout);
+	for (int64_t until = now_ms() + STOP_WAIT_MS; now_ms() < until && kill(pid, 0) == 0;)
+		usleep(20000);
+	return 0;
+}
+
 static int ask(enum wire_type t, int wait_for_exit)
 {
 	char err[1024];
@@ -51,11 +74,13 @@ static int ask(enum wire_type t, int wait_for_exit)
 		printf("warmer: not running\n");
 		return t == W_STATUS ? EXIT_NOT_RUNNING : 0;
 	}
-	wire_conn_init(&conn, sock);
+	client_conn_init(&conn, sock);
 	wbuf_init(&w, t);
 	type = client_call(sock, &w, &conn, &r, err, sizeof err);
 	wbuf_free(&w);
-	if (type < 0) {
+	if (type == CLIENT_OTHER_PROTOCOL) {
+		rc = other_protocol(t, err);
+	} else if (type < 0) {
 		/* It exited between our connect and its answer. */
 		printf("warmer: not running\n");
 		rc = t == W_STATUS ? EXIT_NOT_RUNNING : 0;

@@ -22,6 +22,8 @@
 #define RESPAWN_MS 250
 #define LOG_KEEP_BYTES (1 << 20)
 
+static pid_t warmer_pid; /* of the last connection, from SO_PEERCRED */
+
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
 {
 	wbuf_str(w, ps->name);
@@ -73,6 +75,14 @@ static int try_connect(const char *path)
 			errno = EPERM;
 			return -1;
 		}
+		warmer_pid = cred.pid;
+	}
+	/* our hello goes first; the warmer checks it before any request */
+	if (wire_send_hello(fd, "flame") < 0) {
+		int e = errno;
+		close(fd);
+		errno = e == EPIPE ? ECONNREFUSED : e;
+		return -1;
 	}
 	return fd;
 }
@@ -210,6 +220,66 @@ int client_connect(int start, char *err, size_t errlen)
 	return fd;
 }
 
+pid_t client_warmer_pid(void)
+{
+	return warmer_pid;
+}
+
+/* argv[1..2] of the process are "warmer run" */
+static int is_warmer_process(pid_t pid)
+{
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	{
+		const char *a1 = buf + strlen(buf) + 1;
+		const char *a2 = a1 < buf + n ? a1 + strlen(a1) + 1 : buf + n;
+		return a2 < buf + n && !strcmp(a1, "warmer") && !strcmp(a2, "run");
+	}
+}
+
+int client_warmer_is_other_build(void)
+{
+	char path[64];
+	struct stat theirs, ours;
+
+	if (warmer_pid <= 0 || !is_warmer_process(warmer_pid))
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/exe", (long)warmer_pid);
+	if (stat(path, &theirs) < 0 || stat("/proc/self/exe", &ours) < 0)
+		return 0;
+	return theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino;
+}
+
+void client_conn_init(struct wire_conn *conn, int sock)
+{
+	wire_conn_init(conn, sock);
+	wire_conn_want_hello(conn);
+}
+
+void client_refusal(const struct wire_conn *conn, char *err, size_t errlen)
+{
+	char where[64];
+	struct wire_peer peer = conn->peer;
+
+	if (!peer.protocol)
+		peer.protocol = 1; /* closed before any hello */
+	snprintf(where, sizeof where, "the warmer (pid %ld)", (long)warmer_pid);
+	wire_peer_refusal(&peer, where,
+	                  "stop it with 'flame warmer stop' (its running jobs finish first), then run again", err,
+	                  errlen);
+}
+
 int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply, char *err,
                 size_t errlen)
 {
@@ -221,6 +291,11 @@ int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf 
 		return -1;
 	}
 	rc = wire_conn_recv(conn, &type, reply, fds, &nfds);
+	if ((rc < 0 && errno == EPROTO) ||
+	    (rc == 0 && !wire_conn_hello_done(conn) && client_warmer_is_other_build())) {
+		client_refusal(conn, err, errlen);
+		return CLIENT_OTHER_PROTOCOL;
+	}
 	if (rc <= 0) {
 		snprintf(err, errlen, "the warmer closed the connection without answering");
 		return -1;

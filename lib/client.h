@@ -8,15 +8,34 @@
 #include "wire.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A connected socket, or -1 with err.  With start set, a missing warmer is
  * started and waited for (up to a few seconds). */
 int client_connect(int start, char *err, size_t errlen);
 
+/* The reader for a connection client_connect() made: it wants the
+ * warmer's hello first (wire.h). */
+void client_conn_init(struct wire_conn *conn, int sock);
+
+/* Whether the warmer of the last connection is a `flame warmer run` of
+ * another executable than ours.  One that closed the connection before its
+ * hello is then a flame from before the hello (which drops ours as
+ * corrupt), not a warmer that was exiting. */
+int client_warmer_is_other_build(void);
+
 /* Sends a frame and reads the one reply (blocking).  Returns the reply type,
- * or -1 with err when the warmer went away. */
+ * -1 with err when the warmer went away, or CLIENT_OTHER_PROTOCOL with err
+ * saying so (client_refusal) when it speaks another protocol (or closed the
+ * connection before its hello and is another build, as above). */
+#define CLIENT_OTHER_PROTOCOL (-2)
 int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply, char *err,
                 size_t errlen);
+
+/* The one line for a warmer of another protocol, and its pid (from the last
+ * client_connect: `flame warmer stop` signals it when it cannot ask it). */
+void client_refusal(const struct wire_conn *conn, char *err, size_t errlen);
+pid_t client_warmer_pid(void);
 
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps);
 

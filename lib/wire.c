@@ -10,6 +10,8 @@
 
 #define HDR 6 /* u32 length, u8 type, u8 nfds */
 
+enum { HELLO_NONE, HELLO_WANTED, HELLO_DONE };
+
 static void reserve(struct wbuf *b, size_t n)
 {
 	if (b->len + n <= b->cap)
@@ -194,6 +196,34 @@ void wire_conn_init(struct wire_conn *c, int fd)
 	c->fd = fd;
 }
 
+void wire_conn_want_hello(struct wire_conn *c)
+{
+	c->hello = HELLO_WANTED;
+}
+
+int wire_conn_hello_done(const struct wire_conn *c)
+{
+	return c->hello == HELLO_DONE;
+}
+
+/* 1 when the peer's hello was taken (its bytes dropped on the next call),
+ * 0 when more bytes are needed, -1 (EPROTO) when the peer will not do. */
+static int take_hello(struct wire_conn *c)
+{
+	size_t used = 0;
+	int rc = wire_hello_parse(c->buf, c->len, &c->peer, &used);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0 || c->peer.protocol != WIRE_PROTOCOL) {
+		errno = EPROTO;
+		return -1;
+	}
+	c->drop = used;
+	c->hello = HELLO_DONE;
+	return 1;
+}
+
 static void take_fds(struct wire_conn *c, struct msghdr *mh)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
@@ -230,7 +260,8 @@ static int make_room(struct wire_conn *c)
 {
 	size_t room = c->max_frame ? 4096 : 65536, cap;
 
-	if (c->len >= 4 && frame_len(c) > frame_limit(c)) {
+	/* (the hello's magic is no length) */
+	if (c->hello != HELLO_WANTED && c->len >= 4 && frame_len(c) > frame_limit(c)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
@@ -295,6 +326,12 @@ int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
 	}
 	memset(payload, 0, sizeof *payload);
 	*nfds = 0;
+	if (c->hello == HELLO_WANTED) {
+		int h = take_hello(c);
+		if (h <= 0)
+			return h;
+		return wire_conn_next(c, type, payload, fds, nfds);
+	}
 	if (c->len < HDR)
 		return 0;
 	len = frame_len(c);

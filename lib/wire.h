@@ -12,6 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The protocol these frames make, and the hello that opens every connection
+ * in each direction: the 4 bytes WIRE_HELLO_MAGIC, then a W_HELLO frame
+ * {u32 protocol, str flame version, str who}.  Read as a frame's length by
+ * a flame from before the hello (protocol 1), the magic is 1.3 GB: such a
+ * peer drops the connection as corrupt instead of misreading what follows,
+ * and its own first bytes, a frame, tell us it has no hello.  Raise
+ * WIRE_PROTOCOL whenever a frame changes: peers of two protocols refuse
+ * each other before any job is sent. */
+#define WIRE_PROTOCOL 2
+#define WIRE_HELLO_MAGIC "FLAM"
+
 #define WIRE_MAX_FRAME (64u << 20)
 #define WIRE_MAX_FDS 64
 /* What a caller may send the warmer in one frame: a request is small (its
@@ -19,6 +30,8 @@
 #define WIRE_MAX_REQUEST (1u << 20)
 
 enum wire_type {
+	/* every process -> its peer, first (after WIRE_HELLO_MAGIC) */
+	W_HELLO = 99,
 	/* CLI -> warmer */
 	W_RUN = 1,
 	W_SIGNAL,
@@ -119,6 +132,14 @@ void wbuf_seal(struct wbuf *b);
  * 0 on success, -1 with errno on failure (EPIPE when the peer is gone). */
 int wire_send(int sock, struct wbuf *b);
 
+/* What the peer said in its hello.  protocol 1 and version "" when it sent
+ * none: a flame from before the hello. */
+struct wire_peer {
+	uint32_t protocol;
+	char version[32];
+	char who[32];
+};
+
 /* Incremental reader for one socket: collects bytes and descriptors. */
 struct wire_conn {
 	int fd;
@@ -128,9 +149,19 @@ struct wire_conn {
 	int nfds;
 	size_t drop;      /* bytes of the frame handed out last, dropped on the next call */
 	size_t max_frame; /* 0: WIRE_MAX_FRAME; a longer frame is corrupt */
+	int hello;        /* where the peer's hello is: see wire_conn_want_hello */
+	struct wire_peer peer;
 };
 
 void wire_conn_init(struct wire_conn *c, int fd);
+/* The peer must open with its hello.  wire_conn_next() then checks it
+ * before handing out any frame: a peer of another protocol, or one that
+ * sends a frame without a hello, ends the stream (-1, errno EPROTO, c->peer
+ * says what it was); a good hello is taken silently. */
+void wire_conn_want_hello(struct wire_conn *c);
+/* Whether the peer's hello has been taken (a connection that ends before it
+ * came was a peer that would not speak to us: see wire_peer_refusal). */
+int wire_conn_hello_done(const struct wire_conn *c);
 /* Reads what is available (one recvmsg).  >0 bytes read, 0 on EOF, -1 on
  * error; errno EAGAIN when nothing was there, EMSGSIZE when the frame under
  * way is longer than max_frame, EMFILE when descriptors sent with it could
@@ -148,5 +179,20 @@ void wire_conn_free(struct wire_conn *c); /* closes undelivered descriptors, not
 size_t wire_conn_trim(struct wire_conn *c);
 
 void close_fds(int *fds, int n);
+
+/* This process's hello (WHO: "flame", "warmer", "link", "slot", ...): its
+ * bytes, to write as they are before anything else.  *len is set. */
+unsigned char *wire_hello_bytes(const char *who, size_t *len);
+/* Writes it on a socket or pipe; 0, or -1 with errno. */
+int wire_send_hello(int fd, const char *who);
+/* Reads a hello from the first bytes of a stream (for readers that are not a
+ * wire_conn): 1 and *peer filled (protocol checked by the caller), 0 when the
+ * bytes so far are too few, -1 when they are not a hello; *used is set to
+ * the bytes it took. */
+int wire_hello_parse(const unsigned char *p, size_t len, struct wire_peer *peer, size_t *used);
+/* One line for a peer that speaks another protocol: "WHERE runs flame 0.1.0
+ * (protocol 1), this flame 0.2.0 speaks protocol 2: WHAT_TO_DO". */
+void wire_peer_refusal(const struct wire_peer *peer, const char *where, const char *what_to_do, char *buf,
+                       size_t len);
 
 #endif

@@ -39,6 +39,10 @@
 #define SWEEP_MS 60000
 /* Load limits.  Callers beyond them are not refused: they wait in the listen
  * backlog (connect and the request's send just block) until one ends. */
+#ifndef FLAME_VERSION
+#define FLAME_VERSION "0.0.0"
+#endif
+
 #define MAX_CALLERS 4096           /* connections held at once */
 #define FD_HEADROOM 160            /* descriptors kept free: one request's 64, boots */
 #define LISTEN_BACKLOG 4096        /* the kernel caps it at net.core.somaxconn */
@@ -898,6 +902,24 @@ static void log_refusal(const char *what)
 	more = 0;
 }
 
+/* A flame of another protocol: told in one line, in a frame every version
+ * reads (W_ERROR {code, text}) and from its side, with nothing run. */
+static void refuse_other_protocol(struct caller *c)
+{
+	char why[512], proto[64];
+
+	if (c->conn.peer.protocol)
+		snprintf(proto, sizeof proto, "protocol %u", (unsigned)c->conn.peer.protocol);
+	else
+		snprintf(proto, sizeof proto, "no flame protocol");
+	snprintf(why, sizeof why,
+	         "the warmer (pid %ld) runs flame %s (protocol %d) and this flame speaks %s: use flame %s, or "
+	         "stop the warmer (kill -TERM %ld; its running jobs finish first)",
+	         (long)getpid(), FLAME_VERSION, WIRE_PROTOCOL, proto, FLAME_VERSION, (long)getpid());
+	log_refusal(why);
+	reply_text(c, W_ERROR, EXIT_FAILURE_FLAME, why);
+}
+
 static void on_caller_readable(struct caller *c)
 {
 	uint8_t type;
@@ -918,7 +940,10 @@ static void on_caller_readable(struct caller *c)
 		c->spoke = 1;
 		on_caller_frame(c, type, &r, fds, nfds);
 	}
-	if (c->fd >= 0 && rc < 0) {
+	if (c->fd >= 0 && rc < 0 && errno == EPROTO) {
+		refuse_other_protocol(c);
+		caller_gone(c);
+	} else if (c->fd >= 0 && rc < 0) {
 		log_refusal("it sent something that is not a request, or one over 1 MiB");
 		caller_gone(c);
 	}
@@ -946,9 +971,14 @@ static void accept_caller(void)
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (wire_send_hello(fd, "warmer") < 0) {
+		close(fd);
+		return;
+	}
 	c = xcalloc(1, sizeof *c);
 	c->fd = fd;
 	wire_conn_init(&c->conn, fd);
+	wire_conn_want_hello(&c->conn);
 	c->conn.max_frame = WIRE_MAX_REQUEST;
 	c->accepted_at = now_ms();
 	c->state = C_CONNECTED;

@@ -13,11 +13,14 @@ write_config '{"pools": {"default": {"max": 4, "max_concurrency": 1}}}'
 
 # flood MODE N: N connections to the warmer held open until $WORK/release
 # exists (bounded: 120 s); prints how many connected.  MODE idle: say nothing;
-# big: announce a 64 MiB request and send 16 MB of it; partial: send all but
-# the last bytes of a request just under 1 MiB.
+# big: after the hello, announce a 64 MiB request and send 16 MB of it;
+# partial: after the hello, send all but the last bytes of a request just
+# under 1 MiB.
 cat >"$WORK/flood.py" <<'PY'
 import os, resource, socket, sys, time
-path, mode, n, release = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+path, mode, n, release, tools = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+sys.path.insert(0, tools)
+from wire import hello
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 socks = []
@@ -26,6 +29,8 @@ for i in range(n):
     s.settimeout(2)
     try:
         s.connect(path)
+        if mode != "idle":
+            s.sendall(hello(b"flood"))
         if mode == "big":
             s.sendall((64 << 20).to_bytes(4, "little") + bytes([1, 0]))
             for _ in range(256):
@@ -97,7 +102,7 @@ TEST_TIMEOUT=600 test_expect_success '2000 concurrent callers under ulimit -n 10
 TEST_TIMEOUT=300 test_expect_success '1100 idle connections: a new caller still gets through; the warmer stays small' '
 	start_small_warmer
 	rm -f "$WORK/release"
-	"$PYTHON" "$WORK/flood.py" "$SOCK" idle 1100 "$WORK/release" >"$WORK/n" &
+	"$PYTHON" "$WORK/flood.py" "$SOCK" idle 1100 "$WORK/release" "$TEST_DIRECTORY/tools" >"$WORK/n" &
 	fpid=$!
 	wait_for "test -s \"$WORK/n\"" 60
 	equals 1100 "$(cat "$WORK/n")"
@@ -115,7 +120,7 @@ for mode in big partial; do
 	TEST_TIMEOUT=300 test_expect_success "60 connections sending half a request ($mode): the warmer stays small and serves" '
 		start_small_warmer
 		rm -f "$WORK/release"
-		"$PYTHON" "$WORK/flood.py" "$SOCK" '"$mode"' 60 "$WORK/release" >"$WORK/n" &
+		"$PYTHON" "$WORK/flood.py" "$SOCK" '"$mode"' 60 "$WORK/release" "$TEST_DIRECTORY/tools" >"$WORK/n" &
 		fpid=$!
 		wait_for "test -s \"$WORK/n\"" 200
 		rss_ok "$wpid"

@@ -5,15 +5,20 @@ might: for testing what the CLI makes of answers it did not ask for.
 
   fake_warmer.py SOCKET TYPE CODE TEXT
 
-SOCKET must not exist yet; it exists once the fake listens.  Each caller's
-first frame is answered with TYPE {u32 CODE, string TEXT} (lib/wire.h) and
-the connection is closed.  The fake stops after 60 s or when killed.
+SOCKET must not exist yet; it exists once the fake listens.  It greets each
+caller with a hello of this protocol (a warmer of this version answering
+oddly), and its request (after the caller's hello) is answered with TYPE
+{u32 CODE, string TEXT} (lib/wire.h); then the connection is closed.  The fake stops after 60 s or when killed.
 """
 import os
 import socket
 import struct
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from wire import hello, read_frame, read_hello  # noqa: E402
 
 
 def main():
@@ -33,9 +38,10 @@ def main():
                 break
             with conn:
                 conn.settimeout(10)
-                head = conn.recv(6)
-                if len(head) == 6:
-                    conn.sendall(reply)
+                conn.sendall(hello(b"warmer"))
+                with conn.makefile("rb") as r:
+                    if read_hello(r) and read_frame(r)[0] is not None:
+                        conn.sendall(reply)
     finally:
         os.unlink(path)
     return 0

@@ -27,7 +27,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wire import W_GET, W_GET_DATA, W_GET_END, W_GET_HOLE, W_JOB_DONE, bstr, frame, i64, read_exact, u32  # noqa: E402
+from wire import (HELLO_MAGIC, W_GET, W_GET_DATA, W_GET_END, W_GET_HOLE, W_JOB_DONE, bstr, frame, i64,  # noqa: E402
+                  read_exact, u32)
 
 
 def get_frames(job, pattern, path, mode, size, data, hole=0):
@@ -73,6 +74,9 @@ def main():
         head = read_exact(src, 4)
         if head is None:
             return 0
+        if head == HELLO_MAGIC:  # the slot's hello: its frame follows
+            dst.write(head)
+            continue
         (n,) = struct.unpack("<I", head)
         body = read_exact(src, n)
         if body is None:

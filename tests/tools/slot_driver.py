@@ -22,8 +22,8 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from wire import (W_ERR, W_JOB, W_JOB_CANCEL, W_JOB_DONE, W_JOB_SIGNAL, W_OUT, W_READY,  # noqa: E402
-                  W_STDIN, W_STDIN_EOF, bstr, frame, i64, read_exact, read_frame, strv, u32)
+from wire import (PROTOCOL, W_ERR, W_JOB, W_JOB_CANCEL, W_JOB_DONE, W_JOB_SIGNAL, W_OUT, W_READY,  # noqa: E402
+                  W_STDIN, W_STDIN_EOF, bstr, frame, hello, i64, read_exact, read_frame, read_hello, strv, u32)
 
 
 def exit_code(status, flags):
@@ -66,8 +66,10 @@ def main():
             link.write(data)
             link.flush()
 
+    send(hello(b"link"))
+    peer = read_hello(sout.stdout)
     t, _ = read_frame(sout.stdout)
-    if t != W_READY:
+    if peer is None or peer[0] != PROTOCOL or t != W_READY:
         sys.stderr.write("flame: slot did not become ready\n")
         return 255
     job = 7

@@ -4,6 +4,9 @@ descriptors, then the payload; integers are little-endian, strings are u32
 length + bytes, string vectors u32 count + strings."""
 import struct
 
+PROTOCOL = 2
+HELLO_MAGIC = b"FLAM"
+W_HELLO = 99
 W_JOB, W_JOB_SIGNAL, W_JOB_CANCEL = 40, 41, 42
 W_READY, W_JOB_DONE = 60, 62
 W_STDIN, W_STDIN_EOF, W_OUT, W_ERR = 80, 81, 82, 83
@@ -48,3 +51,22 @@ def read_frame(f):
         return None, None
     n, t, _ = struct.unpack("<IBB", h)
     return t, read_exact(f, n - 2)
+
+
+def hello(who=b"test", protocol=PROTOCOL, version=b"0.2.0"):
+    """The bytes a flame process opens every connection with (wire.h)."""
+    return HELLO_MAGIC + frame(W_HELLO, u32(protocol) + bstr(version) + bstr(who))
+
+
+def read_hello(f):
+    """The peer's hello from f: (protocol, version, who), or None if its
+    first bytes are not one."""
+    if read_exact(f, 4) != HELLO_MAGIC:
+        return None
+    t, p = read_frame(f)
+    if t != W_HELLO or p is None or len(p) < 8:
+        return None
+    proto, n = struct.unpack("<II", p[:8])
+    version = p[8:8 + n]
+    (m,) = struct.unpack("<I", p[8 + n:12 + n])
+    return proto, version, p[12 + n:12 + n + m]
