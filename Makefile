@@ -122,7 +122,7 @@ build/san/flame-link: $(call objs,san,$(LINK_SRC)) $(call archives,san,$(LINK_DI
 
 build/unit/%: tests/unit/%.c $(call archives,obj,$(UNIT_DIRS))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(SSH_LIBS) $(CURL_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -DFLAME_VERSION='"$(VERSION)"' -o $@ $^ $(LDLIBS) $(SSH_LIBS) $(CURL_LIBS) -lcmocka
 
 build/tools/ssh-probe: tests/tools/ssh_probe.c $(call archives,obj,lib/ssh lib)
 	@mkdir -p $(dir $@)
@@ -151,7 +151,20 @@ deps:
 deps-build:
 	$(call apt_install,$(DEPS_BUILD))
 
-check: flame flame-link build/san/flame build/san/flame-link $(UNIT_BIN) $(TOOLS)
+# The previous release (0.1.0, protocol 1), built from git for the
+# version-skew test (tests/t/t2080-version-skew.sh): its flame and its link.
+PREV_RELEASE := 03917f154f115723b329afa37994786c304baa7f
+PREV_DIR     := build/prev-release
+$(PREV_DIR)/flame:
+	@git cat-file -e $(PREV_RELEASE)^{commit} 2>/dev/null || { echo "make: the previous release \
+	  ($(PREV_RELEASE), tag v0.1.0) is not in this clone's history: clone without --depth" >&2; exit 1; }
+	rm -rf $(PREV_DIR) && mkdir -p $(PREV_DIR)/src
+	git archive $(PREV_RELEASE) | tar -x -C $(PREV_DIR)/src
+	$(MAKE) -C $(PREV_DIR)/src flame flame-ssh-link
+	cp $(PREV_DIR)/src/flame-ssh-link $(PREV_DIR)/
+	cp $(PREV_DIR)/src/flame $(PREV_DIR)/flame
+
+check: flame flame-link build/san/flame build/san/flame-link $(UNIT_BIN) $(TOOLS) $(PREV_DIR)/flame
 	@tests/run.sh --flame $(CURDIR)/flame --san-flame $(CURDIR)/build/san/flame $(UNIT_BIN)
 
 bench: flame

@@ -177,10 +177,11 @@ static void lose_to_other_protocol(struct runner *r)
 	char why[512];
 	if (!r->conn.peer.protocol)
 		r->conn.peer.protocol = 1;
-	wire_peer_refusal(&r->conn.peer, "its process",
-	                  "reinstall flame so that flame and flame-link come from one build (make install), then "
-	                  "'flame warmer stop'",
-	                  why, sizeof why);
+	wire_peer_refusal(
+		&r->conn.peer, "its process",
+		"reinstall flame so that flame and flame-link come from one build (make install), then "
+		"'flame warmer stop'",
+		why, sizeof why);
 	warmer_on_lost(r, why);
 }
 

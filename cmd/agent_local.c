@@ -326,7 +326,8 @@ static int on_warmer(struct agent *a)
 		on_warmer_frame(a, type, &r, fds, nfds);
 	if (rc < 0 && errno == EPROTO) {
 		char why[512];
-		wire_peer_refusal(&a->warmer.peer, "the warmer", "stop it ('flame warmer stop')", why, sizeof why);
+		wire_peer_refusal(&a->warmer.peer, "the warmer", "stop it ('flame warmer stop')", why,
+		                  sizeof why);
 		msg("agent %s: %s", a->runner, why);
 	}
 	return rc < 0 ? -1 : 0;

@@ -557,7 +557,8 @@ static int read_link(struct slot *sl)
 	}
 	if (rc < 0 && errno == EPROTO) {
 		char why[512];
-		wire_peer_refusal(&sl->in.peer, "the link", "use one flame version on both ends", why, sizeof why);
+		wire_peer_refusal(&sl->in.peer, "the link", "use one flame version on both ends", why,
+		                  sizeof why);
 		msg("agent slot in: %s", why);
 	}
 	return rc < 0 ? -1 : 0;

@@ -359,7 +359,7 @@ static int wait_for_job(int sock, const struct run_opts *o)
 			continue;
 		rc = wire_conn_fill(&conn);
 		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !accepted) {
-			code = last_sig                          ? 128 + last_sig
+			code = last_sig                      ? 128 + last_sig
 			       : wire_conn_hello_done(&conn) ? NOT_HANDED_ON
 			                                     : CLOSED_BEFORE_HELLO;
 			break;

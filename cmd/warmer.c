@@ -55,7 +55,8 @@ static int other_protocol(enum wire_type t, const char *why)
 		msg("warmer: cannot stop the warmer (pid %ld): %s", (long)pid, strerror(errno));
 		return EXIT_FAILURE_FLAME;
 	}
-	printf("warmer: stopping the warmer (pid %ld) of another flame; running jobs finish first\n", (long)pid);
+	printf("warmer: stopping the warmer (pid %ld) of another flame; running jobs finish first\n",
+	       (long)pid);
 	fflush(stdout);
 	for (int64_t until = now_ms() + STOP_WAIT_MS; now_ms() < until && kill(pid, 0) == 0;)
 		usleep(20000);

@@ -276,8 +276,8 @@ void client_refusal(const struct wire_conn *conn, char *err, size_t errlen)
 		peer.protocol = 1; /* closed before any hello */
 	snprintf(where, sizeof where, "the warmer (pid %ld)", (long)warmer_pid);
 	wire_peer_refusal(&peer, where,
-	                  "stop it with 'flame warmer stop' (its running jobs finish first), then run again", err,
-	                  errlen);
+	                  "stop it with 'flame warmer stop' (its running jobs finish first), then run again",
+	                  err, errlen);
 }
 
 int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf *reply, char *err,

@@ -88,6 +88,8 @@ int wire_hello_parse(const unsigned char *p, size_t len, struct wire_peer *peer,
 
 	*used = 0;
 	memset(peer, 0, sizeof *peer);
+	if (len == 0)
+		return 0;
 	/* no magic: a flame from before the hello, which opens with a frame */
 	if (memcmp(p, WIRE_HELLO_MAGIC, len < MAGIC_LEN ? len : MAGIC_LEN)) {
 		peer->protocol = 1;
@@ -116,10 +118,11 @@ void wire_peer_refusal(const struct wire_peer *peer, const char *where, const ch
 	if (peer->protocol == 1 && !peer->version[0])
 		snprintf(theirs, sizeof theirs, "an older flame (protocol 1, before the protocol hello)");
 	else if (peer->protocol == 0)
-		snprintf(theirs, sizeof theirs, "something that is not flame (its first bytes are no flame hello)");
+		snprintf(theirs, sizeof theirs,
+		         "something that is not flame (its first bytes are no flame hello)");
 	else
-		snprintf(theirs, sizeof theirs, "flame %s (protocol %u)", peer->version[0] ? peer->version : "?",
-		         (unsigned)peer->protocol);
+		snprintf(theirs, sizeof theirs, "flame %s (protocol %u)",
+		         peer->version[0] ? peer->version : "?", (unsigned)peer->protocol);
 	snprintf(buf, len, "%s runs %s, this flame %s speaks protocol %d: %s", where, theirs, FLAME_VERSION,
 	         WIRE_PROTOCOL, what_to_do);
 }

@@ -660,15 +660,17 @@ static void __attribute__((noreturn)) other_protocol(struct link *l, const struc
 
 	if (l->is_fly) {
 		snprintf(where, sizeof where, "Fly Machine %s", l->fly.id[0] ? l->fly.id : l->host);
-		wire_peer_refusal(peer, where,
-		                  "deploy an image with this flame (examples/fly/Dockerfile builds it) and set "
-		                  "FLY_IMAGE_REF to it",
-		                  why, sizeof why);
+		wire_peer_refusal(
+			peer, where,
+			"deploy an image with this flame (examples/fly/Dockerfile builds it) and set "
+			"FLY_IMAGE_REF to it",
+			why, sizeof why);
 	} else {
 		snprintf(where, sizeof where, "runner host %s", l->host);
-		wire_peer_refusal(peer, where,
-		                  "upgrade flame there, or point the pool's \"command\" at a flame of this version",
-		                  why, sizeof why);
+		wire_peer_refusal(
+			peer, where,
+			"upgrade flame there, or point the pool's \"command\" at a flame of this version",
+			why, sizeof why);
 	}
 	lost(l, why);
 }
@@ -1005,7 +1007,8 @@ static void serve(struct link *l)
 		}
 		if (rc < 0 && errno == EPROTO) {
 			char why[512];
-			wire_peer_refusal(&c.peer, "the warmer", "stop it ('flame warmer stop')", why, sizeof why);
+			wire_peer_refusal(&c.peer, "the warmer", "stop it ('flame warmer stop')", why,
+			                  sizeof why);
 			lost(l, why);
 		}
 	}

@@ -912,10 +912,11 @@ static void refuse_other_protocol(struct caller *c)
 		snprintf(proto, sizeof proto, "protocol %u", (unsigned)c->conn.peer.protocol);
 	else
 		snprintf(proto, sizeof proto, "no flame protocol");
-	snprintf(why, sizeof why,
-	         "the warmer (pid %ld) runs flame %s (protocol %d) and this flame speaks %s: use flame %s, or "
-	         "stop the warmer (kill -TERM %ld; its running jobs finish first)",
-	         (long)getpid(), FLAME_VERSION, WIRE_PROTOCOL, proto, FLAME_VERSION, (long)getpid());
+	snprintf(
+		why, sizeof why,
+		"the warmer (pid %ld) runs flame %s (protocol %d) and this flame speaks %s: use flame %s, or "
+		"stop the warmer (kill -TERM %ld; its running jobs finish first)",
+		(long)getpid(), FLAME_VERSION, WIRE_PROTOCOL, proto, FLAME_VERSION, (long)getpid());
 	log_refusal(why);
 	reply_text(c, W_ERROR, EXIT_FAILURE_FLAME, why);
 }
@@ -937,6 +938,14 @@ static void on_caller_readable(struct caller *c)
 		return;
 	}
 	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1) {
+		/* Our hello answers the caller's, before anything else: a flame
+		 * from before the hello, which sends none, is answered with a
+		 * plain W_ERROR it can read (refuse_other_protocol). */
+		if (!c->spoke && wire_send_hello(c->fd, "warmer") < 0) {
+			close_fds(fds, nfds);
+			caller_gone(c);
+			return;
+		}
 		c->spoke = 1;
 		on_caller_frame(c, type, &r, fds, nfds);
 	}
@@ -971,10 +980,6 @@ static void accept_caller(void)
 		return;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (wire_send_hello(fd, "warmer") < 0) {
-		close(fd);
-		return;
-	}
 	c = xcalloc(1, sizeof *c);
 	c->fd = fd;
 	wire_conn_init(&c->conn, fd);
