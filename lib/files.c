@@ -132,7 +132,7 @@ static int copy_range(int in, int out, off_t off, off_t end)
 /* Copies the size bytes in had when copying began, data extents only
  * (SEEK_DATA/SEEK_HOLE), so that a sparse file stays sparse; the end of
  * the file is set by its size, so a trailing hole stays one too. */
-static int copy_fd(int in, int out)
+int files_copy_fd(int in, int out)
 {
 	struct stat st;
 	off_t pos = 0, size;
@@ -174,7 +174,7 @@ int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode)
 	if (out < 0)
 		return -1;
 	lseek(src_fd, 0, SEEK_SET);
-	rc = copy_fd(src_fd, out);
+	rc = files_copy_fd(src_fd, out);
 	saved = errno;
 	if (close(out) < 0 && rc == 0)
 		rc = -1;
@@ -330,7 +330,7 @@ static int local_fetch(void *ctx, const char *pattern, const char *path, int in,
 	if (files_dest_open(&d, g->dest_fd, path) < 0)
 		return -1;
 	d.umask = g->umask;
-	if (copy_fd(in, d.fd) < 0) {
+	if (files_copy_fd(in, d.fd) < 0) {
 		saved = errno;
 		files_dest_abort(&d);
 		errno = saved;

@@ -44,6 +44,10 @@ int files_get_wanted(char *const *patterns, const char *pattern, const char *pat
 void files_get_stop(void);
 int files_get_stopped(void);
 
+/* Copies the bytes IN had when copying began to OUT, data extents only, so a
+ * sparse file stays sparse (and a trailing hole too).  0, or -1 with errno. */
+int files_copy_fd(int in, int out);
+
 /* Copies src_fd (as many bytes as it had when copying began) into a new file
  * NAME (a basename) in dir_fd with the given mode; holes stay holes.  0 on
  * success, -1 with errno. */
