@@ -35,3 +35,9 @@ int sched_excess(const struct sched_view *v)
 	long live = (long)v->ready + v->booting;
 	return live > v->max ? (int)(live - v->max) : 0;
 }
+
+int sched_idle_spare(const struct sched_view *v)
+{
+	long live = (long)v->ready + v->booting;
+	return live > v->min ? (int)(live - v->min) : 0;
+}

@@ -3,7 +3,9 @@
  * Placement: the least-loaded ready runner with a free slot.
  * Growth: keep `min` runners; boot one runner per max_concurrency callers that
  * the ready runners and the boots already under way cannot absorb; never let
- * the runners that exist (in any state) exceed max. */
+ * the runners that exist (in any state) exceed max.
+ * Shrinking: runners beyond max retire; idle runners stop while more than
+ * min are ready or booting. */
 #ifndef FLAME_SCHEDULE_H
 #define FLAME_SCHEDULE_H
 
@@ -24,5 +26,8 @@ int sched_pick(const int *busy, const int *ready, int n, long max_concurrency);
 
 /* How many runners must go to bring the count within max (0 if none). */
 int sched_excess(const struct sched_view *v);
+
+/* How many idle runners may stop without leaving fewer than min (0 if none). */
+int sched_idle_spare(const struct sched_view *v);
 
 #endif

@@ -186,6 +186,26 @@ static void test_excess(void **state)
 	assert_int_equal(sched_excess(&v), 1);
 }
 
+static void test_idle_spare(void **state)
+{
+	struct sched_view v;
+	(void)state;
+	v = view(3, 0, 0, 0, 1, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 2);
+	v = view(1, 0, 0, 0, 1, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 0);
+	/* booting runners count toward min; retiring ones are going anyway */
+	v = view(1, 1, 0, 0, 1, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 1);
+	v = view(2, 0, 5, 0, 2, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 0);
+	/* below min: never negative */
+	v = view(0, 0, 0, 0, 3, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 0);
+	v = view(2, 0, 0, 0, 0, 4, 4);
+	assert_int_equal(sched_idle_spare(&v), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_pick_ties_go_to_lower_index),
 		cmocka_unit_test(test_pick_skips_not_ready_and_full),
 		cmocka_unit_test(test_excess),
+		cmocka_unit_test(test_idle_spare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
