@@ -64,10 +64,8 @@ int slot_rendezvous(const char *token, int *partner, char *err, size_t errlen);
 int slot_send_frame(int fd, enum wire_type t, uint32_t id, const void *p, size_t n);
 int slot_read_link(struct slot *sl);
 
-/* slot_files.c: reads the job's --put files (the frames right after W_JOB)
- * into its new scratch directory: 0 when all arrived; -1 when the job was
- * cancelled or a file could not be written (reported on the job's stderr);
- * -2 if the link is gone. */
+/* slot_files.c: the job's --put files come in (0; -1: cancelled or not
+ * written, said on the job's stderr; -2: the link is gone). */
 int slot_receive_puts(struct slot *sl, struct job_spec *spec, const char *scratch);
 /* slot_files.c: the command is over and its group gone: sends the --get
  * files, removes the scratch directory, then reports the job's end; -1 if

@@ -18,7 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* slot.h */
+/* Reads the job's --put files (the frames right after W_JOB) into its new
+ * scratch directory.  0 when all arrived; -1 when the job was cancelled or a
+ * file could not be written (reported on the job's stderr); -2 if the link
+ * is gone. */
 int slot_receive_puts(struct slot *sl, struct job_spec *spec, const char *scratch)
 {
 	int *fds = xcalloc((size_t)spec->nput, sizeof *fds), left = spec->nput, rc = 0;
