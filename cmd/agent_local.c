@@ -1,7 +1,8 @@
 /* agent_local.c — `flame agent local`: a local runner's main process.
  *
  * It takes jobs from the warmer over the socket it was started with, starts
- * each command as its own child (lib/job.c), watches it through a pidfd,
+ * each command as its own child (lib/agent/job_exec.h), runs it through its
+ * life (lib/agent/job_life.h), watches it through a pidfd,
  * passes signals on to the job's process group, enforces the timeout, and
  * reports each job's end.  It exits when the warmer asks, when the warmer goes
  * away (killing its jobs: nothing outlives its owner), or when it has been
@@ -9,7 +10,9 @@
 #include "cmds.h"
 #include "files.h"
 #include "flame_limits.h"
-#include "job.h"
+#include "agent/job_exec.h"
+#include "agent/job_life.h"
+#include "agent/job_run.h"
 #include "paths.h"
 #include "util.h"
 #include "wire.h"
@@ -22,28 +25,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_JOBS LIMIT_CONCURRENCY
 #define STOP_GRACE_MS 10000
 
-enum phase { RUNNING, COLLECTING };
-
 struct agent_job {
 	uint32_t id;
-	enum phase phase;
+	struct job_life life;
 	pid_t pid; /* the command, then the collector */
 	int pidfd;
-	int status; /* the command's wait status */
-	uint32_t flags;
-	int64_t deadline; /* timeout, then the KILL after TERM */
 	char *scratch;
 	char **gets;
 	int getdir_fd, err_fd; /* kept only while there is something to fetch */
 	unsigned get_umask;    /* the caller's, for the fetched files' modes */
-	int stop_sig;          /* the signal that stopped the fetching, or 0 */
 };
 
 struct agent {
@@ -64,20 +60,10 @@ static void on_term(int sig)
 	got_term = 1;
 }
 
-static int pidfd_of(pid_t pid)
+/* Says the job's end, once its life has one to say. */
+static void report(struct agent *a, struct agent_job *j)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static void send_done(struct agent *a, uint32_t id, int64_t status, int64_t flags)
-{
-	struct wbuf w;
-	wbuf_init(&w, W_JOB_DONE);
-	wbuf_u32(&w, id);
-	wbuf_i64(&w, status);
-	wbuf_i64(&w, flags);
-	(void)wire_send(a->warmer.fd, &w);
-	wbuf_free(&w);
+	(void)job_run_report(a->warmer.fd, j->id, &j->life);
 }
 
 static struct agent_job *find_job(struct agent *a, uint32_t id)
@@ -121,19 +107,17 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 	struct job_spec spec;
 	struct agent_job *j;
 	unsigned umask;
-	char **env;
 
 	if (parse_job(r, fds, nfds, &spec, &umask) < 0 || a->njobs >= MAX_JOBS || a->stopping) {
-		send_done(a, spec.id, 0, JOB_SETUP_FAILED);
+		(void)job_run_refuse(a->warmer.fd, spec.id);
 		job_spec_free(&spec);
 		close_fds(fds, nfds);
 		return;
 	}
-	env = job_environment(spec.env, a->pool, a->runner, spec.id);
-	strv_free(spec.env);
-	spec.env = env;
+	job_run_environment(&spec, a->pool, a->runner);
 	j = xcalloc(1, sizeof *j);
 	j->id = spec.id;
+	job_life_init(&j->life, spec.timeout_ms);
 	j->pidfd = j->getdir_fd = j->err_fd = -1;
 	j->scratch = xasprintf("%s/job-%u", a->root, spec.id);
 	spec.scratch = j->scratch;
@@ -142,7 +126,8 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 		int status = 0;
 		j->pid = job_spawn(&spec, &status);
 		if (j->pid < 0) {
-			send_done(a, j->id, status, 0);
+			job_life_start_failed(&j->life, status, 0);
+			report(a, j);
 			free_job(j);
 			close_fds(fds, nfds);
 			job_spec_free(&spec);
@@ -153,14 +138,13 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 		if (j->pid == 0)
 			job_exec_child(&spec);
 	}
-	if (j->pid > 0) {
-		setpgid(j->pid, j->pid);
-		j->pidfd = pidfd_of(j->pid);
-	}
+	if (j->pid > 0)
+		j->pidfd = job_run_watch(j->pid);
 	if (j->pid < 0 || j->pidfd < 0) {
 		if (j->pid > 0)
 			kill(-j->pid, SIGKILL);
-		send_done(a, j->id, 0, JOB_SETUP_FAILED);
+		job_life_start_failed(&j->life, 0, JOB_SETUP_FAILED);
+		report(a, j);
 		free_job(j);
 	} else {
 		if (spec.get_patterns[0]) {
@@ -171,24 +155,24 @@ static void start_job(struct agent *a, struct rbuf *r, int *fds, int nfds)
 			j->get_umask = umask;
 		}
 		j->err_fd = fcntl(spec.stdio[2], F_DUPFD_CLOEXEC, 3);
-		j->deadline = spec.timeout_ms > 0 ? limit_deadline(now_ms(), spec.timeout_ms) : 0;
+		job_life_started(&j->life, now_ms());
 		a->jobs[a->njobs++] = j;
 	}
 	close_fds(fds, nfds);
 	job_spec_free(&spec);
 }
 
-/* A signal for a job whose command has exited: what would have ended the
- * command ends its --get (the caller pressed Ctrl-C, or went away).  The
- * collector drops the file it is writing, removes the job's directory and
- * exits; the job then ends as if killed by that signal. */
-static void stop_collecting(struct agent_job *j, int sig)
+/* Does what the job's life asks after a signal or a cancel: signal the
+ * command's group, or, once the command has exited, stop its --get (the
+ * caller pressed Ctrl-C, or went away).  The collector drops the file it is
+ * writing, removes the job's directory and exits; the job then ends as if
+ * killed by that signal. */
+static void act_on(struct agent_job *j, int act)
 {
-	if (sig != SIGINT && sig != SIGTERM && sig != SIGHUP && sig != SIGQUIT && sig != SIGKILL)
-		return;
-	if (!j->stop_sig)
-		j->stop_sig = sig;
-	kill(j->pid, SIGTERM);
+	if (act > 0)
+		kill(-j->pid, act);
+	else if (act == JOB_STOP_GET)
+		kill(j->pid, SIGTERM);
 }
 
 static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *fds, int nfds)
@@ -209,26 +193,16 @@ static void on_warmer_frame(struct agent *a, uint8_t type, struct rbuf *r, int *
 	j = find_job(a, id);
 	if (!j || r->bad)
 		return;
-	if (j->phase == COLLECTING) {
-		stop_collecting(j, type == W_JOB_CANCEL ? SIGKILL : (int)rbuf_u32(r));
-		return;
-	}
-	if (type == W_JOB_SIGNAL) {
-		uint32_t sig = rbuf_u32(r);
-		if (sig > 0 && sig < 65)
-			kill(-j->pid, (int)sig);
-	} else if (type == W_JOB_CANCEL) {
-		kill(-j->pid, SIGKILL);
-	}
+	if (type == W_JOB_SIGNAL)
+		act_on(j, job_life_signal(&j->life, (int)rbuf_u32(r)));
+	else if (type == W_JOB_CANCEL)
+		act_on(j, job_life_cancel(&j->life));
 }
 
 static void kill_all(struct agent *a)
 {
 	for (int i = 0; i < a->njobs; i++)
-		if (a->jobs[i]->phase == RUNNING)
-			kill(-a->jobs[i]->pid, SIGKILL);
-		else
-			stop_collecting(a->jobs[i], SIGKILL);
+		act_on(a->jobs[i], job_life_cancel(&a->jobs[i]->life));
 }
 
 static void remove_job(struct agent *a, int i)
@@ -275,20 +249,19 @@ static pid_t collector(struct agent_job *j)
 /* The command is over: fetch and clean up in a child when there is work. */
 static int command_exited(struct agent *a, struct agent_job *j)
 {
-	/* Whatever the command left in its group goes with it; the group id
-	 * cannot be reused before the leader is reaped. */
-	kill(-j->pid, SIGKILL);
-	reap(j->pid, &j->status);
+	/* Whatever the command left in its group goes with it. */
+	job_run_end_group(&j->life, j->pid);
 	close(j->pidfd);
 	j->pidfd = -1;
 	if (!j->gets && (rmdir(j->scratch) == 0 || errno == ENOENT)) {
-		send_done(a, j->id, j->status, j->flags);
+		job_life_collected(&j->life, 0);
+		report(a, j);
 		return 1;
 	}
-	j->phase = COLLECTING;
 	j->pid = collector(j);
-	if (j->pid < 0 || (j->pidfd = pidfd_of(j->pid)) < 0) {
-		send_done(a, j->id, j->status, j->flags | JOB_GET_FAILED);
+	if (j->pid < 0 || (j->pidfd = job_run_pidfd(j->pid)) < 0) {
+		job_life_collected(&j->life, JOB_GET_FAILED);
+		report(a, j);
 		return 1;
 	}
 	return 0;
@@ -298,20 +271,9 @@ static int collector_exited(struct agent *a, struct agent_job *j)
 {
 	int st = 0;
 	reap(j->pid, &st);
-	if (WIFEXITED(st))
-		j->flags |= (uint32_t)WEXITSTATUS(st) & JOB_GET_FAILED;
-	else
-		j->flags |= JOB_GET_FAILED;
-	if (j->stop_sig)
-		j->status = j->stop_sig; /* a wait status: killed by it */
-	send_done(a, j->id, j->status, j->flags);
+	job_life_collected(&j->life, WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : JOB_GET_FAILED);
+	report(a, j);
 	return 1;
-}
-
-static void enforce_timeout(struct agent_job *j, int64_t now)
-{
-	if (j->phase == RUNNING)
-		job_timeout_step(j->pid, &j->flags, &j->deadline, now);
 }
 
 static int on_warmer(struct agent *a)
@@ -337,8 +299,8 @@ static int64_t poll_wait(struct agent *a, int64_t now)
 {
 	int64_t t = now + 1000;
 	for (int i = 0; i < a->njobs; i++)
-		if (a->jobs[i]->deadline && a->jobs[i]->deadline < t)
-			t = a->jobs[i]->deadline;
+		if (a->jobs[i]->life.deadline && a->jobs[i]->life.deadline < t)
+			t = a->jobs[i]->life.deadline;
 	return t > now ? t - now : 0;
 }
 
@@ -360,7 +322,7 @@ static int agent_loop(struct agent *a)
 		if (a->njobs == 0 && now - a->idle_since >= a->idle_ms)
 			return 0; /* failsafe: the warmer should have stopped us */
 		for (int i = 0; i < a->njobs; i++)
-			enforce_timeout(a->jobs[i], now);
+			job_run_timeout(&a->jobs[i]->life, a->jobs[i]->pid, now);
 		pfd[0].fd = a->warmer.fd;
 		pfd[0].events = POLLIN;
 		for (int i = 0; i < a->njobs; i++) {
@@ -378,7 +340,7 @@ static int agent_loop(struct agent *a)
 			int done;
 			if (!pfd[i + 1].revents)
 				continue;
-			done = j->phase == RUNNING ? command_exited(a, j) : collector_exited(a, j);
+			done = j->life.phase == JOB_RUNNING ? command_exited(a, j) : collector_exited(a, j);
 			if (done)
 				remove_job(a, i);
 		}
@@ -394,7 +356,7 @@ static void shut_down(struct agent *a)
 		struct agent_job *j = a->jobs[a->njobs - 1];
 		int st;
 		reap(j->pid, &st);
-		if (j->phase == RUNNING)
+		if (j->life.phase == JOB_RUNNING)
 			paths_remove_tree(j->scratch);
 		remove_job(a, a->njobs - 1);
 	}

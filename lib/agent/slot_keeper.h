@@ -1,6 +1,6 @@
 /* slot_keeper.h — what stays behind when a job slot's process dies.
  *
- * `flame agent slot in` (cmd/agent_slot.c) runs each job as its child, in
+ * `flame agent slot in` (slot.h) runs each job as its child, in
  * the job's own process group.  If the slot dies of a signal (SIGKILL, the
  * OOM killer) while its `slot out` partner is gone or stopped too, nothing
  * of it runs to kill that group or remove the job's scratch directory: the

@@ -1,4 +1,5 @@
-/* test_files.c — the file side of --get (lib/files.h): both halves. */
+/* test_files.c — the file side of --get (lib/files.h): the sender, which
+ * picks and copies the matches. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,186 +31,7 @@ __attribute__((weak)) const struct backend *backend_find(const char *name)
 	return NULL;
 }
 
-#define NL_NAME "new\nline.txt"
-#define Q_NAME "it's \"quoted\".txt"
-
-struct fx {
-	char top[1024];         /* holds everything below */
-	char scratch[PATH_MAX]; /* the job's directory */
-	char dest[PATH_MAX];
-	char outside[PATH_MAX]; /* files the job must not reach */
-	char oldcwd[PATH_MAX];
-	int dest_fd;
-	int err_fd; /* a temp file collecting messages */
-};
-
-static void put(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, text, strlen(text)), 0);
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
-}
-
-static char *slurp_at(int dir, const char *path)
-{
-	static char buf[4096];
-	int fd = openat(dir, path, O_RDONLY | O_NOFOLLOW);
-	ssize_t n;
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = 0;
-	return buf;
-}
-
-static const char *errors(struct fx *f)
-{
-	static char buf[8192];
-	ssize_t n = pread(f->err_fd, buf, sizeof buf - 1, 0);
-	buf[n < 0 ? 0 : n] = 0;
-	return buf;
-}
-
-static void clear_errors(struct fx *f)
-{
-	assert_int_equal(ftruncate(f->err_fd, 0), 0);
-	lseek(f->err_fd, 0, SEEK_SET);
-}
-
-/* The tree the tests work on; -1 if it could not be made. */
-static int make_tree(struct fx *f)
-{
-	char tmpl[] = "/tmp/flame-test-files-XXXXXX";
-	char p[PATH_MAX + 64];
-	char *d = mkdtemp(tmpl), real[PATH_MAX];
-	if (!d)
-		return -1;
-	/* the job's root is compared against realpaths: use the real one */
-	if (!realpath(d, real) || strlen(real) >= sizeof f->top)
-		return -1;
-	memcpy(f->top, real, strlen(real) + 1);
-	snprintf(f->scratch, sizeof f->scratch, "%s/scratch", f->top);
-	snprintf(f->dest, sizeof f->dest, "%s/dest", f->top);
-	snprintf(f->outside, sizeof f->outside, "%s/outside", f->top);
-	if (mkdir(f->scratch, 0700) || mkdir(f->dest, 0700) || mkdir(f->outside, 0700))
-		return -1;
-	snprintf(p, sizeof p, "%s/secret.txt", f->outside);
-	put(p, "SECRET\n", 0600);
-	snprintf(p, sizeof p, "%s/victim.txt", f->outside);
-	put(p, "VICTIM\n", 0600);
-
-	if (!getcwd(f->oldcwd, sizeof f->oldcwd) || chdir(f->scratch))
-		return -1;
-	put("a.txt", "alpha\n", 0644);
-	put("b.png", "png-bytes", 0644);
-	put("c.png", "more-png", 0755);
-	put("a b.txt", "space\n", 0644);
-	put(Q_NAME, "quote\n", 0644);
-	put(NL_NAME, "newline\n", 0644);
-	put("..foo", "dotdot-prefix\n", 0644);
-	if (mkdir("sub", 0700) || mkdir("sub/deeper", 0700))
-		return -1;
-	put("sub/x.dat", "ex\n", 0644);
-	put("sub/deeper/y.dat", "why\n", 0600);
-	snprintf(p, sizeof p, "%s/secret.txt", f->outside);
-	if (symlink(p, "escape.txt"))
-		return -1;
-	if (symlink(f->outside, "outdir"))
-		return -1;
-	if (symlink("a.txt", "alias.txt")) /* a symlink that stays inside */
-		return -1;
-	if (symlink("/nonexistent/dangling", "dangling.txt"))
-		return -1;
-
-	f->dest_fd = open(f->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(p, sizeof p, "%s/errors", f->top);
-	f->err_fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0600);
-	if (f->dest_fd < 0 || f->err_fd < 0)
-		return -1;
-	return 0;
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	if (!f || make_tree(f) < 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	close(f->dest_fd);
-	close(f->err_fd);
-	if (chdir(f->oldcwd))
-		return -1;
-	paths_remove_tree(f->top);
-	free(f);
-	return 0;
-}
-
-/* Every name under dir, recursively, as "rel" lines: proves nothing extra was written. */
-static void list_tree(const char *dir, const char *prefix, char *out, size_t outlen)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	assert_non_null(d);
-	while ((e = readdir(d))) {
-		char path[PATH_MAX + 256], rel[PATH_MAX];
-		struct stat st;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		snprintf(rel, sizeof rel, "%s%s", prefix, e->d_name);
-		strncat(out, rel, outlen - strlen(out) - 1);
-		strncat(out, "|", outlen - strlen(out) - 1);
-		assert_int_equal(lstat(path, &st), 0);
-		if (S_ISDIR(st.st_mode)) {
-			char sub[PATH_MAX + 2];
-			snprintf(sub, sizeof sub, "%s/", rel);
-			list_tree(path, sub, out, outlen);
-		}
-	}
-	closedir(d);
-}
-
-static int count_entries(const char *dir)
-{
-	char buf[8192] = "";
-	int n = 0;
-	list_tree(dir, "", buf, sizeof buf);
-	for (char *p = buf; *p; p++)
-		n += *p == '|';
-	return n;
-}
-
-static void outside_untouched(struct fx *f)
-{
-	char p[PATH_MAX + 64];
-	assert_int_equal(count_entries(f->outside), 2);
-	snprintf(p, sizeof p, "%s/secret.txt", f->outside);
-	assert_string_equal(slurp_at(AT_FDCWD, p), "SECRET\n");
-	snprintf(p, sizeof p, "%s/victim.txt", f->outside);
-	assert_string_equal(slurp_at(AT_FDCWD, p), "VICTIM\n");
-}
-
-static void no_temp_left(const char *dir)
-{
-	char buf[8192] = "";
-	list_tree(dir, "", buf, sizeof buf);
-	if (strstr(buf, ".flame-get"))
-		print_error("temporary file left: %s\n", buf);
-	assert_null(strstr(buf, ".flame-get"));
-}
+#include "files_fx.h"
 
 static void test_pattern_problems(void **state)
 {
@@ -449,93 +271,10 @@ static void test_null_patterns(void **state)
 	assert_int_equal(count_entries(f->dest), 0);
 }
 
-static void test_copy_in(void **state)
-{
-	struct fx *f = *state;
-	int src = open("a b.txt", O_RDONLY);
-	struct stat st;
-	char p[PATH_MAX + 64];
-	assert_true(src >= 0);
-	/* reads from the start even if the offset moved */
-	lseek(src, 3, SEEK_SET);
-	assert_int_equal(files_copy_in(src, f->dest_fd, "in.txt", 0640), 0);
-	assert_string_equal(slurp_at(f->dest_fd, "in.txt"), "space\n");
-	assert_int_equal(fstatat(f->dest_fd, "in.txt", &st, 0), 0);
-	assert_int_equal(st.st_mode & 0077 & ~0040, 0);
-	/* never replaces an existing file, nor follows a symlink */
-	assert_int_equal(files_copy_in(src, f->dest_fd, "in.txt", 0640), -1);
-	assert_int_equal(errno, EEXIST);
-	snprintf(p, sizeof p, "%s/victim.txt", f->outside);
-	assert_int_equal(symlinkat(p, f->dest_fd, "link.txt"), 0);
-	assert_int_equal(files_copy_in(src, f->dest_fd, "link.txt", 0600), -1);
-	close(src);
-	outside_untouched(f);
-}
-
-/* The receiver half on its own, as the ssh link uses it: the path comes
- * from the runner, so it is checked again. */
-static void test_dest_refuses_paths_that_leave(void **state)
-{
-	struct fx *f = *state;
-	const char *bad[] = { "../x", "a/../../x", "/etc/passwd", "", "sub/", ".", "sub/." };
-	struct files_dest d;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(files_dest_open(&d, f->dest_fd, bad[i]), -1);
-		assert_int_equal(d.fd, -1);
-	}
-	assert_int_equal(count_entries(f->dest), 0);
-	no_temp_left(f->dest);
-	outside_untouched(f);
-}
-
-static void test_dest_commit_and_abort(void **state)
-{
-	struct fx *f = *state;
-	struct files_dest a, b;
-	struct stat st;
-	assert_int_equal(files_dest_open(&a, f->dest_fd, "n/e/w.txt"), 0);
-	assert_int_equal(files_dest_open(&b, f->dest_fd, "n/e/w.txt"), 0);
-	/* two receivers of one name at once do not collide */
-	assert_string_not_equal(a.tmp, b.tmp);
-	assert_int_equal(write_all(a.fd, "first", 5), 0);
-	assert_int_equal(write_all(b.fd, "half", 4), 0);
-	/* nothing under the final name before the commit */
-	assert_null(slurp_at(f->dest_fd, "n/e/w.txt"));
-	files_dest_abort(&b);
-	files_dest_abort(&b); /* harmless twice */
-	assert_int_equal(files_dest_commit(&a, 04751), 0);
-	assert_string_equal(slurp_at(f->dest_fd, "n/e/w.txt"), "first");
-	assert_int_equal(fstatat(f->dest_fd, "n/e/w.txt", &st, 0), 0);
-	assert_int_equal(st.st_mode & 07777, 0751);        /* permission bits only */
-	assert_int_equal(files_dest_commit(&a, 0600), -1); /* finished */
-	no_temp_left(f->dest);
-}
-
-/* The receiver takes only paths the caller's patterns match, by glob's rules. */
-static void test_wanted(void **state)
-{
-	char *pats[] = { "out.txt", "d/*.png", ".*/x", "*", NULL };
-	(void)state;
-	assert_true(files_get_wanted(pats, "out.txt", "out.txt"));
-	assert_true(files_get_wanted(pats, "d/*.png", "d/a b.png"));
-	assert_true(files_get_wanted(pats, "*", "evil"));
-	assert_false(files_get_wanted(pats, "out.txt", ".git/hooks/pre-commit"));
-	assert_false(files_get_wanted(pats, "d/*", "d/a.png"));       /* not the caller's */
-	assert_false(files_get_wanted(pats, "d/*.png", "d/e/a.png")); /* '*' stops at '/' */
-	assert_false(files_get_wanted(pats, "*", ".hidden"));         /* nor a leading '.' */
-	assert_false(files_get_wanted(pats, ".*/x", "../x"));         /* matches, but leaves */
-	assert_false(files_get_wanted(pats, "*", "/etc/passwd"));
-	assert_false(files_get_wanted(NULL, "out.txt", "out.txt"));
-	assert_int_equal(files_get_word_umask(files_get_word(027)), 027);
-	assert_int_equal(files_get_word_umask(files_get_word(0)), 0);
-	assert_int_equal(files_get_word_umask(1), 022);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pattern_problems),
-		cmocka_unit_test(test_wanted),
 		cmocka_unit_test_setup_teardown(test_get_plain_and_odd_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_keeps_relative_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_symlink_outside_refused, setup, teardown),
@@ -547,9 +286,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_get_overwrites_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_pattern_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_patterns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_in, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dest_refuses_paths_that_leave, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dest_commit_and_abort, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_job.c — job_exit_code and job_environment (lib/job.h). */
+/* test_job.c — job_exit_code (lib/job.h) and job_environment
+ * (lib/agent/job_exec.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "agent/job_exec.h"
 #include "util.h"
 #include "wire.h"
 #include "backends/backend.h"
