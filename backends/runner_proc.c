@@ -1,5 +1,6 @@
 /* runner_proc.c — see runner_proc.h. */
 #include "runner_proc.h"
+#include "job_frame.h"
 #include "util.h"
 #include "wire.h"
 
@@ -119,12 +120,7 @@ int runner_proc_start_job(struct runner *r, uint32_t job_id, const struct job_re
 	struct wbuf w;
 	wbuf_init(&w, W_JOB);
 	wbuf_u32(&w, job_id);
-	wbuf_i64(&w, job->timeout_ms);
-	wbuf_strv(&w, job->argv);
-	wbuf_strv(&w, job->env);
-	wbuf_strv(&w, job->put_names);
-	wbuf_strv(&w, job->get_patterns);
-	wbuf_u32(&w, (uint32_t)job->has_getdir);
+	wbuf_raw(&w, job->frame, job->frame_len); /* as the caller built it */
 	for (int i = 0; i < job->nfds; i++)
 		wbuf_fd(&w, job->fds[i]);
 	return send_or_lose(r, &w);
@@ -205,9 +201,9 @@ void runner_proc_readable(struct runner *r)
 		if (type == W_READY) {
 			warmer_on_ready(r);
 		} else if (type == W_JOB_DONE) {
-			uint32_t id = rbuf_u32(&p);
-			int64_t status = rbuf_i64(&p), flags = rbuf_i64(&p);
-			if (!p.bad)
+			uint32_t id;
+			int64_t status, flags;
+			if (job_done_read(&p, &id, &status, &flags) == 0)
 				warmer_on_job_done(r, id, status, flags);
 		} else if (type == W_CAPACITY) {
 			uint32_t slots = rbuf_u32(&p);

@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "files.h"
 #include "flame_limits.h"
+#include "job_frame.h"
 #include "agent/job_exec.h"
 #include "agent/job_life.h"
 #include "agent/job_run.h"
@@ -76,16 +77,14 @@ static struct agent_job *find_job(struct agent *a, uint32_t id)
 
 static int parse_job(struct rbuf *r, int *fds, int nfds, struct job_spec *s, unsigned *umask)
 {
-	uint32_t has_getdir;
-	int rc = job_spec_read(r, s);
+	int rc = job_spec_read(r, s), has_getdir = s->get_word != 0;
 
-	has_getdir = rbuf_u32(r);
-	*umask = files_get_word_umask(has_getdir);
-	if (rc < 0 || r->bad || nfds != 3 + (has_getdir ? 1 : 0) + s->nput)
+	*umask = files_get_word_umask(s->get_word);
+	if (rc < 0 || nfds != s->nfds)
 		return -1;
 	memcpy(s->stdio, fds, sizeof s->stdio);
-	s->getdir_fd = has_getdir ? fds[3] : -1;
-	s->put_fds = fds + 3 + (has_getdir ? 1 : 0);
+	s->getdir_fd = has_getdir ? fds[JOB_FD_FILES] : -1;
+	s->put_fds = fds + JOB_FD_FILES + has_getdir;
 	return 0;
 }
 

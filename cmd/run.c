@@ -7,6 +7,7 @@
 #include "duration.h"
 #include "files.h"
 #include "job.h"
+#include "job_frame.h"
 #include "util.h"
 #include "wire.h"
 
@@ -260,13 +261,17 @@ static int build_request(const struct run_opts *o, const struct pool_settings *p
 	}
 	client_put_settings(w, ps);
 	wbuf_i64(w, o->slot_ms);
-	wbuf_i64(w, o->timeout_ms);
-	wbuf_strv(w, o->sh ? sh_argv : o->argv);
-	wbuf_strv(w, env);
-	wbuf_strv(w, names);
-	wbuf_strv(w, o->gets);
-	wbuf_u32(w, o->nget ? files_get_word(caller_umask()) : 0);
 	wbuf_u32(w, (uint32_t)o->verbose);
+	{
+		/* the job, encoded once: every hop after this hands it on */
+		struct job_desc job = { .argv = o->sh ? sh_argv : o->argv,
+			                .env = env,
+			                .put_names = names,
+			                .get_patterns = o->gets,
+			                .getdir = o->nget ? files_get_word(caller_umask()) : 0,
+			                .timeout_ms = o->timeout_ms };
+		job_frame_write(w, &job);
+	}
 	strv_free(env);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* job.c — see job.h. */
 #include "job.h"
+#include "job_frame.h"
 #include "util.h"
 #include "wire.h"
 
@@ -26,16 +27,22 @@ int job_exit_code(int wait_status, uint32_t flags)
 
 int job_spec_read(struct rbuf *r, struct job_spec *s)
 {
+	struct job_frame f;
+	int rc;
+
 	memset(s, 0, sizeof *s);
-	s->id = rbuf_u32(r);
-	s->timeout_ms = rbuf_i64(r);
-	s->argv = rbuf_strv(r, 1 << 20);
-	s->env = rbuf_strv(r, 1 << 16);
-	s->put_names = rbuf_strv(r, WIRE_MAX_FDS);
-	s->get_patterns = rbuf_strv(r, 4096);
-	s->nput = (int)strv_len(s->put_names);
 	s->getdir_fd = -1;
-	return r->bad || !s->argv[0] || !s->argv[0][0] ? -1 : 0;
+	s->id = rbuf_u32(r);
+	rc = job_frame_read(r, &f);
+	s->argv = f.argv;
+	s->env = f.env;
+	s->put_names = f.put_names;
+	s->get_patterns = f.get_patterns;
+	s->nput = (int)f.lay.nput;
+	s->timeout_ms = f.lay.timeout_ms;
+	s->get_word = f.lay.getdir;
+	s->nfds = f.lay.nfds;
+	return rc < 0 || r->bad ? -1 : 0;
 }
 
 void job_spec_free(struct job_spec *s)

@@ -19,13 +19,16 @@ struct job_spec {
 	int getdir_fd; /* -1 when nothing is fetched */
 	int stdio[3];
 	int64_t timeout_ms;  /* 0: none */
+	uint32_t get_word;   /* 0: no --get, else files_get_word(the caller's umask) */
+	int nfds;            /* the descriptors the job frame declares (job_frame.h) */
 	const char *scratch; /* directory to create for this job */
 	int scratch_made;    /* job_spawn: it exists already (files were put in) */
 };
 
-/* Reads a W_JOB payload's common part (id, timeout, argv, env, put names,
- * get patterns); -1 if it is malformed or has no command.  Descriptors are
- * the caller's business.  job_spec_free() frees what it allocated. */
+/* Reads a W_JOB payload: the job id, then the job frame (job_frame.h);
+ * -1 if it is malformed or has no command.  Descriptors are the caller's
+ * business (s->nfds says how many the frame declares).  job_spec_free()
+ * frees what it allocated. */
 struct rbuf;
 int job_spec_read(struct rbuf *r, struct job_spec *s);
 void job_spec_free(struct job_spec *s);

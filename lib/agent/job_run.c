@@ -1,5 +1,6 @@
 /* job_run.c — see job_run.h. */
 #include "job_run.h"
+#include "job_frame.h"
 #include "job_exec.h"
 #include "util.h"
 #include "wire.h"
@@ -53,10 +54,7 @@ int job_run_report(int fd, uint32_t id, struct job_life *l)
 
 	if (!job_life_report(l, &status, &flags))
 		return 0;
-	wbuf_init(&w, W_JOB_DONE);
-	wbuf_u32(&w, id);
-	wbuf_i64(&w, status);
-	wbuf_i64(&w, flags);
+	job_done_write(&w, id, status, flags);
 	rc = wire_send(fd, &w);
 	wbuf_free(&w);
 	return rc;

@@ -2,6 +2,7 @@
  * and runs one job at a time, its pipes relayed as frames, its timeout,
  * heartbeats (see slot.h). */
 #include "slot.h"
+#include "files_put.h"
 #include "beat.h"
 #include "flame_limits.h"
 #include "job_exec.h"
@@ -173,11 +174,9 @@ static int parse_job(struct rbuf *r, struct job_spec *s)
 {
 	if (job_spec_read(r, s) < 0)
 		return -1;
-	for (int i = 0; i < s->nput; i++) {
-		const char *n = s->put_names[i];
-		if (!n[0] || strchr(n, '/') || !strcmp(n, ".") || !strcmp(n, ".."))
+	for (int i = 0; i < s->nput; i++)
+		if (files_put_name_problem(s->put_names[i]))
 			return -1;
-	}
 	return 0;
 }
 

@@ -839,10 +839,9 @@ static int job_files(struct rbuf r, struct job_files *f)
 {
 	struct job_spec spec;
 	int rc = job_spec_read(&r, &spec), nput = spec.nput;
-	uint32_t word = rbuf_u32(&r);
 
-	f->has_getdir = word != 0;
-	f->get_umask = files_get_word_umask(word);
+	f->has_getdir = spec.get_word != 0;
+	f->get_umask = files_get_word_umask(spec.get_word);
 	f->put_names = spec.put_names;
 	f->get_patterns = spec.get_patterns;
 	spec.put_names = spec.get_patterns = NULL;

@@ -1,6 +1,7 @@
 /* callers.c — the flame commands connected to the warmer: accepting them,
  * reading their requests, and answering each kind (run, scale, status...). */
 #include "internal.h"
+#include "job_frame.h"
 #include "backend_api.h"
 #include "flame_limits.h"
 #include "queue.h"
@@ -44,10 +45,7 @@ void reply_error(struct caller *c, int code, const char *fmt, ...)
 
 void job_request_free(struct job_request *j)
 {
-	strv_free(j->argv);
-	strv_free(j->env);
-	strv_free(j->put_names);
-	strv_free(j->get_patterns);
+	free(j->frame);
 	close_fds(j->fds, j->nfds);
 	memset(j, 0, sizeof *j);
 }
@@ -123,8 +121,8 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 {
 	struct pool_settings ps;
 	struct job_request *j = &c->job;
+	struct job_layout lay;
 	int64_t slot_override;
-	int need;
 
 	if (c->state != C_CONNECTED || read_settings(r, &ps) < 0) {
 		close_fds(fds, nfds);
@@ -133,21 +131,18 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 		return;
 	}
 	slot_override = rbuf_i64(r);
-	j->timeout_ms = rbuf_i64(r);
-	j->argv = rbuf_strv(r, 1 << 20);
-	j->env = rbuf_strv(r, 1 << 16);
-	j->put_names = rbuf_strv(r, WIRE_MAX_FDS);
-	j->get_patterns = rbuf_strv(r, 4096);
-	j->has_getdir = (int)rbuf_u32(r); /* with the caller's umask (files.h): passed on as it is */
 	j->want_started = rbuf_u32(r) ? 1 : 0;
 	memcpy(j->fds, fds, sizeof(int) * nfds);
 	j->nfds = nfds;
-	need = 3 + (j->has_getdir != 0) + (int)strv_len(j->put_names);
-	if (r->bad || !j->argv[0] || nfds != need) {
+	/* the job itself is checked, not parsed: it goes on as it came */
+	if (r->bad || job_frame_check(r, &lay, &j->frame_len) < 0 || nfds != lay.nfds ||
+	    r->off + j->frame_len != r->len) {
 		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
 		caller_finish(c);
 		return;
 	}
+	j->frame = xmalloc(j->frame_len);
+	memcpy(j->frame, r->p + r->off, j->frame_len);
 	if (W.stopping) { /* not handed on: the caller sends it to the next warmer */
 		caller_finish(c);
 		return;

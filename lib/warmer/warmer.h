@@ -40,12 +40,14 @@ struct runner {
 
 enum caller_state { C_CONNECTED, C_QUEUED, C_RUNNING, C_ORPHANED };
 
+/* A caller's job as the warmer holds it: the job frame `flame run` built
+ * (job_frame.h), checked and kept as bytes to hand on as they are, and the
+ * descriptors its head declares. */
 struct job_request {
-	char **argv, **env, **put_names, **get_patterns;
-	int has_getdir;
-	int want_started; /* the caller wants W_STARTED (flame run -v) */
-	int64_t timeout_ms, slot_ms;
-	int fds[WIRE_MAX_FDS]; /* stdin, stdout, stderr, [getdir], puts... */
+	unsigned char *frame;
+	size_t frame_len;
+	int want_started;      /* the caller wants W_STARTED (flame run -v) */
+	int fds[WIRE_MAX_FDS]; /* in the job frame's order (job_frame.h) */
 	int nfds;
 };
 

@@ -1,7 +1,8 @@
 /* make_seeds.c — writes the wire and job seed corpora with the real encoder
  * (lib/wire.c), so that the seeds are frames flame actually sends:
- *   cc -std=c11 -D_GNU_SOURCE -Ilib tests/fuzz/make_seeds.c lib/wire.c lib/util.c && ./a.out
- * from the top of the tree.  Not part of the build. */
+ *   cc -std=c11 -D_GNU_SOURCE -Ilib tests/fuzz/make_seeds.c lib/wire.c lib/wire_hello.c lib/job_frame.c
+ * lib/util.c && ./a.out from the top of the tree.  Not part of the build. */
+#include "job_frame.h"
 #include "util.h"
 #include "wire.h"
 
@@ -21,17 +22,13 @@ static void put(const char *dir, const char *name, const void *p, size_t n)
 	}
 }
 
-/* A W_JOB as backends/runner_proc.c writes it. */
+/* A W_JOB as the warmer hands it on: the job id, then the job frame. */
 static void job(struct wbuf *w, char **argv, char **env, char **puts, char **gets, int getdir)
 {
+	struct job_desc d = { argv, env, puts, gets, getdir ? 0x10022u : 0, 30000 };
 	wbuf_init(w, W_JOB);
 	wbuf_u32(w, 7);
-	wbuf_i64(w, 30000);
-	wbuf_strv(w, argv);
-	wbuf_strv(w, env);
-	wbuf_strv(w, puts);
-	wbuf_strv(w, gets);
-	wbuf_u32(w, (uint32_t)getdir);
+	job_frame_write(w, &d);
 	wbuf_seal(w);
 }
 
@@ -66,7 +63,7 @@ int main(void)
 		wbuf_raw(&all, jobs[i].w.p, jobs[i].w.len);
 		wbuf_free(&jobs[i].w);
 	}
-	wbuf_init(&w, W_JOB_DONE), wbuf_u32(&w, 7), wbuf_i64(&w, 3 << 8), wbuf_i64(&w, JOB_GET_FAILED);
+	job_done_write(&w, 7, 3 << 8, JOB_GET_FAILED);
 	frame("job-done", &w);
 	wbuf_init(&w, W_OUT), wbuf_u32(&w, 7), wbuf_bytes(&w, "hello\n\0world", 12);
 	frame("out", &w);

@@ -23,7 +23,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from wire import (PROTOCOL, W_ERR, W_JOB, W_JOB_CANCEL, W_JOB_DONE, W_JOB_SIGNAL, W_OUT, W_READY,  # noqa: E402
-                  W_STDIN, W_STDIN_EOF, bstr, frame, hello, i64, read_exact, read_frame, read_hello, strv, u32)
+                  W_STDIN, W_STDIN_EOF, bstr, frame, hello, i64, job_frame, read_exact, read_frame, read_hello, u32)
 
 
 def exit_code(status, flags):
@@ -76,9 +76,9 @@ def main():
     # handlers first: a signal may arrive as soon as the job runs
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(s, lambda n, _f: send(frame(W_JOB_SIGNAL, u32(job) + u32(n))))
-    send(frame(W_JOB, u32(job) + i64(timeout) + strv(argv) + strv(env) + strv([]) + strv([]) + u32(0)))
+    send(frame(W_JOB, u32(job) + job_frame(argv, env, timeout=timeout)))
     if also is not None:  # before any stdin: the first job cannot have ended
-        send(frame(W_JOB, u32(also) + i64(0) + strv([b"true"]) + strv([]) + strv([]) + strv([]) + u32(0)))
+        send(frame(W_JOB, u32(also) + job_frame([b"true"])))
 
     def pump_stdin():
         try:

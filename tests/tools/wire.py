@@ -53,6 +53,13 @@ def read_frame(f):
     return t, read_exact(f, n - 2)
 
 
+def job_frame(argv, env=(), puts=(), gets=(), getdir=0, timeout=0):
+    """A job frame (lib/job_frame.h): the head declaring the descriptors,
+    then argv, env, put names, get patterns."""
+    return u32(len(puts)) + u32(getdir) + i64(timeout) + strv(list(argv)) + strv(list(env)) + \
+        strv(list(puts)) + strv(list(gets))
+
+
 def hello(who=b"test", protocol=PROTOCOL, version=b"0.2.0"):
     """The bytes a flame process opens every connection with (wire.h)."""
     return HELLO_MAGIC + frame(W_HELLO, u32(protocol) + bstr(version) + bstr(who))
