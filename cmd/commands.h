@@ -28,7 +28,6 @@ enum cmd_option_key {
 #define CMD_MAN_ONLY 0x1      /* documented in flame(1), not offered by help or completion */
 #define CMD_INTERNAL 0x2      /* started by flame itself: dispatched, never offered */
 #define CMD_OPTIONS_FIRST 0x4 /* options end at the first operand (run: the job's own follow) */
-#define CMD_OWN_ARGS 0x8      /* parses its arguments itself (not through cmd_parser) */
 
 struct cmd_option {
 	const char *name; /* long name, without the dashes */
