@@ -13,6 +13,7 @@
 #include "agent/beat.h"
 #include "agent/conf.h"
 #include "cmds.h"
+#include "commands.h"
 #include "duration.h"
 #include "paths.h"
 #include "agent/proctree.h"
@@ -235,18 +236,16 @@ static int serve(struct agent_conf *c)
 	return rc;
 }
 
-static int agent_serve(int argc, char **argv)
+int cmd_agent(int argc, char **argv)
 {
 	const char *root = getenv("FLAME_AGENT_ROOT");
+	int parsed = cmd_no_operands("agent", argc, argv);
 	struct agent_conf c;
 	struct sigaction sa;
 	int rc;
 
-	if (argc > 1) {
-		msg("agent: usage: flame agent (a runner's main process; see flame(1))");
-		return EXIT_USAGE;
-	}
-	(void)argv;
+	if (parsed != CMD_END)
+		return cmd_exit_status(parsed);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -257,16 +256,4 @@ static int agent_serve(int argc, char **argv)
 	rc = serve(&c);
 	agent_conf_free(&c);
 	return rc;
-}
-
-int cmd_agent(int argc, char **argv)
-{
-	if (argc >= 2 && !strcmp(argv[1], "local"))
-		return cmd_agent_local(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "slot"))
-		return cmd_agent_slot(argc - 1, argv + 1);
-	if (argc == 1)
-		return agent_serve(argc, argv);
-	msg("agent: unknown mode '%s'; `flame agent` alone is a runner's main process", argv[1]);
-	return EXIT_USAGE;
 }

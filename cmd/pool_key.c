@@ -2,32 +2,33 @@
  * client key (made on first use), to add to the authorized_keys of the
  * hosts the pool runs on. */
 #include "cmds.h"
+#include "client.h"
+#include "commands.h"
 #include "config.h"
 #include "keys.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 int cmd_pool_key(int argc, char **argv)
 {
+	struct cmd_parser parser;
 	struct pool_settings ps;
 	char err[1024];
 	char *path, *pub;
+	int c;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: flame pool key NAME\n");
-		return 0;
-	}
-	if (argc != 2 || argv[1][0] == '-') {
-		msg("pool key: give exactly one pool name; usage: flame pool key NAME");
+	cmd_parser_init(&parser, "pool key");
+	while ((c = cmd_parser_next(&parser, argc, argv)) != CMD_END)
+		if (c == CMD_HELP || c == CMD_BAD)
+			return cmd_exit_status(c);
+	if (optind != argc - 1) {
+		msg("pool key: give exactly one pool name; see 'flame pool key --help'");
 		return EXIT_USAGE;
 	}
-	if (config_lookup(argv[1], &ps, err, sizeof err) < 0) {
-		msg("%s", err);
+	if (client_find_pool(argv[optind], &ps))
 		return EXIT_USAGE;
-	}
 	path = keys_pool_key(ps.name, &pub, err, sizeof err);
 	if (!path) {
 		msg("pool key: %s", err);

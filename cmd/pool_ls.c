@@ -3,6 +3,7 @@
  * pools the configuration declares. */
 #include "cmds.h"
 #include "client.h"
+#include "commands.h"
 #include "config.h"
 #include "duration.h"
 #include "paths.h"
@@ -10,7 +11,6 @@
 #include "util.h"
 
 #include <cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@
  * but speaks another protocol (said on stderr). */
 static cJSON *from_warmer(int *refused)
 {
-	char err[512];
+	char err[512], *text;
 	int sock = client_connect(0, err, sizeof err), type;
 	struct wire_conn conn;
 	struct wbuf w;
@@ -36,10 +36,8 @@ static cJSON *from_warmer(int *refused)
 		msg("%s", err);
 		*refused = 1;
 	}
-	if (type == W_REPLY) {
-		char *text;
-		rbuf_u32(&r);
-		text = rbuf_str(&r);
+	/* no answer, or not the reply: the journal says what it can */
+	if (client_reply(type, &r, &text, err, sizeof err) == 0) {
 		doc = cJSON_Parse(text);
 		free(text);
 	}
@@ -167,31 +165,21 @@ static void refresh_ages(cJSON *doc)
 
 int cmd_pool_ls(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct config cfg;
 	char err[1024];
 	int json = 0, refused = 0, c;
 	cJSON *doc, *pools;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j') {
+	cmd_parser_init(&parser, "pool ls");
+	while ((c = cmd_parser_next(&parser, argc, argv)) != CMD_END) {
+		if (c == CMD_HELP || c == CMD_BAD)
+			return cmd_exit_status(c);
+		if (c == OPT_JSON)
 			json = 1;
-		} else if (c == 'h') {
-			printf("usage: flame pool ls [--json]\n");
-			return 0;
-		} else {
-			msg("pool ls: unknown option '%s'; usage: flame pool ls [--json]", argv[optind - 1]);
-			return EXIT_USAGE;
-		}
 	}
 	if (optind < argc) {
-		msg("pool ls: unexpected argument '%.80s'; usage: flame pool ls [--json]", argv[optind]);
+		msg("pool ls: unexpected argument '%.80s'; see 'flame pool ls --help'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (config_load(&cfg, err, sizeof err) < 0) {

@@ -3,6 +3,7 @@
  * never pass through flame), same exit status, signals passed on. */
 #include "cmds.h"
 #include "client.h"
+#include "commands.h"
 #include "config.h"
 #include "duration.h"
 #include "files.h"
@@ -13,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,23 +68,6 @@ static void push(char ***v, size_t *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-static int run_help(void)
-{
-	printf("usage: flame run [OPTIONS] [--] CMD [ARG...]\n"
-	       "       flame run [OPTIONS] --sh 'SHELL STRING'\n\n"
-	       "  -p, --pool NAME          pool to run in (default: default)\n"
-	       "      --put FILE           copy FILE into the job's directory first (repeatable)\n"
-	       "      --get PATTERN        fetch matching files afterwards (repeatable)\n"
-	       "      --get-dir DIR        where fetched files go (default: .)\n"
-	       "  -e, --env NAME[=VALUE]   set NAME in the job (repeatable); nothing else is inherited\n"
-	       "  -t, --timeout DURATION   kill the job after DURATION (exit 124)\n"
-	       "      --slot-timeout DURATION  how long to wait for a free slot (exit 75)\n"
-	       "      --sh STRING          run STRING with /bin/sh -c\n"
-	       "  -v, --verbose            say where the job ran and how long it waited\n"
-	       "See flame(1) for exit statuses and details.\n");
-	return 0;
-}
-
 static int parse_duration_opt(const char *opt, const char *arg, int64_t *out)
 {
 	if (duration_parse(arg, out) < 0 || *out <= 0) {
@@ -99,47 +82,33 @@ static int parse_duration_opt(const char *opt, const char *arg, int64_t *out)
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option opts[] = {
-		{ "pool", required_argument, NULL, 'p' },
-		{ "put", required_argument, NULL, 'P' },
-		{ "get", required_argument, NULL, 'G' },
-		{ "get-dir", required_argument, NULL, 'D' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "slot-timeout", required_argument, NULL, 'S' },
-		{ "sh", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	int c;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:p:e:t:vh", opts, NULL)) != -1) {
+	cmd_parser_init(&parser, "run");
+	while ((c = cmd_parser_next(&parser, argc, argv)) != CMD_END) {
 		switch (c) {
 		case 'p': o->pool = optarg; break;
-		case 'P':
+		case OPT_PUT:
 			if (o->nput >= (int)(sizeof o->puts / sizeof o->puts[0]))
 				return usage_error("too many --put files (at most %s)", "59");
 			o->puts[o->nput++] = optarg;
 			break;
-		case 'G': push(&o->gets, &o->nget, optarg); break;
-		case 'D': o->get_dir = optarg; break;
+		case OPT_GET: push(&o->gets, &o->nget, optarg); break;
+		case OPT_GET_DIR: o->get_dir = optarg; break;
 		case 'e': push(&o->envs, &o->nenv, optarg); break;
 		case 't':
 			if (parse_duration_opt("--timeout", optarg, &o->timeout_ms) < 0)
 				return EXIT_USAGE;
 			break;
-		case 'S':
+		case OPT_SLOT_TIMEOUT:
 			if (parse_duration_opt("--slot-timeout", optarg, &o->slot_ms) < 0)
 				return EXIT_USAGE;
 			break;
-		case 's': o->sh = optarg; break;
+		case OPT_SH: o->sh = optarg; break;
 		case 'v': o->verbose = 1; break;
-		case 'h': return -2;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case CMD_HELP: return -2;
+		default: return EXIT_USAGE; /* CMD_BAD: said why */
 		}
 	}
 	o->argv = argv + optind;
@@ -147,16 +116,6 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		return usage_error("--sh takes the whole command; drop '%s' or --sh", o->argv[0]);
 	if (!o->sh && !o->argv[0])
 		return usage_error("%s", "missing command: flame run [OPTIONS] -- CMD [ARG...]");
-	return 0;
-}
-
-static int resolve_pool(const char *name, struct pool_settings *ps)
-{
-	char err[1024];
-	if (config_lookup(name, ps, err, sizeof err) < 0) {
-		msg("%s", err);
-		return EXIT_USAGE;
-	}
 	return 0;
 }
 
@@ -458,13 +417,13 @@ int cmd_run(int argc, char **argv)
 
 	ensure_std_fds();
 	rc = parse_run_opts(argc, argv, &o);
-	if (rc == -2) { /* --help: print it and touch nothing */
+	if (rc == -2) { /* --help: printed; touch nothing */
 		free(o.gets);
 		free(o.envs);
-		return run_help();
+		return 0;
 	}
 	if (rc == 0)
-		rc = resolve_pool(o.pool, &ps);
+		rc = client_find_pool(o.pool, &ps);
 	if (rc == 0)
 		rc = build_request(&o, &ps, &w);
 	if (rc == 0 && pipe2(sigpipe_fds, O_CLOEXEC) < 0)

@@ -1,6 +1,8 @@
-/* warmer.c — `flame warmer status|stop|run`. */
+/* warmer.c — `flame warmer status|stop|run`: ask the warmer how it is, stop
+ * it, or be it. */
 #include "cmds.h"
 #include "client.h"
+#include "commands.h"
 #include "util.h"
 #include "backends/backend.h"
 #include "warmer/warmer.h"
@@ -14,21 +16,6 @@
 #include <unistd.h>
 
 #define STOP_WAIT_MS 30000
-
-/* Says what the warmer answered that is not its reply: its error text, or
- * that the answer made no sense.  Exits as flame failed. */
-static int bad_answer(int type, struct rbuf *r)
-{
-	char *text;
-	rbuf_u32(r);
-	text = type == W_ERROR ? rbuf_str(r) : NULL;
-	if (text && text[0] && !r->bad)
-		msg("warmer: %s", text);
-	else
-		msg("warmer: unexpected answer (frame type %d)", type);
-	free(text);
-	return EXIT_FAILURE_FLAME;
-}
 
 /* The warmer closes every connection as it exits. */
 static void wait_gone(int sock)
@@ -65,7 +52,7 @@ static int other_protocol(enum wire_type t, const char *why)
 
 static int ask(enum wire_type t, int wait_for_exit)
 {
-	char err[1024];
+	char err[1024], *text;
 	struct wire_conn conn;
 	struct wbuf w;
 	struct rbuf r = { 0 };
@@ -85,12 +72,11 @@ static int ask(enum wire_type t, int wait_for_exit)
 		/* It exited between our connect and its answer. */
 		printf("warmer: not running\n");
 		rc = t == W_STATUS ? EXIT_NOT_RUNNING : 0;
-	} else if (type != W_REPLY) {
-		rc = bad_answer(type, &r);
+	} else if (client_reply(type, &r, &text, err, sizeof err) != 0) {
+		/* whatever code an error carries: 3 would read as "not running" */
+		msg("%s", err);
+		rc = EXIT_FAILURE_FLAME;
 	} else {
-		char *text;
-		rbuf_u32(&r);
-		text = rbuf_str(&r);
 		printf("%s\n", text);
 		free(text);
 		fflush(stdout);
@@ -102,18 +88,20 @@ static int ask(enum wire_type t, int wait_for_exit)
 	return rc;
 }
 
-int cmd_warmer(int argc, char **argv)
+int cmd_warmer_status(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "status"))
-		return ask(W_STATUS, 0);
-	if (argc == 2 && !strcmp(argv[1], "stop"))
-		return ask(W_STOP, 1);
-	if (argc == 2 && !strcmp(argv[1], "run"))
-		return warmer_main(backend_find);
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: flame warmer status|stop|run\n");
-		return 0;
-	}
-	msg("warmer: usage: flame warmer status|stop|run");
-	return EXIT_USAGE;
+	int parsed = cmd_no_operands("warmer status", argc, argv);
+	return parsed == CMD_END ? ask(W_STATUS, 0) : cmd_exit_status(parsed);
+}
+
+int cmd_warmer_stop(int argc, char **argv)
+{
+	int parsed = cmd_no_operands("warmer stop", argc, argv);
+	return parsed == CMD_END ? ask(W_STOP, 1) : cmd_exit_status(parsed);
+}
+
+int cmd_warmer_run(int argc, char **argv)
+{
+	int parsed = cmd_no_operands("warmer run", argc, argv);
+	return parsed == CMD_END ? warmer_main(backend_find) : cmd_exit_status(parsed);
 }

@@ -142,7 +142,7 @@ _flame()
 
     if ((cword <= 1)); then
         if [[ $cur == -* ]]; then
-            _flame_words "--help -h --version" "$cur"
+            _flame_words "--help -h --version -V" "$cur"
         else
             _flame_words "run pool warmer help version" "$cur"
         fi

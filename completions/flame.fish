@@ -218,7 +218,7 @@ complete -c flame -n __fish_use_subcommand -a warmer -d 'Query or control the wa
 complete -c flame -n __fish_use_subcommand -a help -d 'Show usage'
 complete -c flame -n __fish_use_subcommand -a version -d 'Show the version'
 complete -c flame -n __fish_use_subcommand -s h -l help -d 'Show usage'
-complete -c flame -n __fish_use_subcommand -l version -d 'Show the version'
+complete -c flame -n __fish_use_subcommand -s V -l version -d 'Show the version'
 
 # flame run
 complete -c flame -n __flame_run_in_options -s p -l pool -x -a '(__flame_pools)' -d 'Pool to run in'

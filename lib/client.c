@@ -48,6 +48,37 @@ char *client_log_path(void)
 	return p;
 }
 
+int client_find_pool(const char *name, struct pool_settings *ps)
+{
+	char err[1024];
+	if (config_lookup(name, ps, err, sizeof err) < 0) {
+		msg("%s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int client_reply(int type, struct rbuf *r, char **text, char *err, size_t errlen)
+{
+	uint32_t code;
+
+	*text = NULL;
+	if (type < 0)
+		return EXIT_FAILURE_FLAME;
+	code = rbuf_u32(r);
+	if (type == W_REPLY || type == W_ERROR)
+		*text = rbuf_str(r);
+	if (type == W_REPLY && !r->bad)
+		return 0;
+	if (type == W_ERROR && !r->bad && (*text)[0])
+		snprintf(err, errlen, "%s", *text);
+	else
+		snprintf(err, errlen, "unexpected answer from the warmer (frame type %d)", type);
+	free(*text);
+	*text = NULL;
+	return type == W_ERROR && code ? (int)code : EXIT_FAILURE_FLAME;
+}
+
 static int try_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

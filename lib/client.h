@@ -39,6 +39,17 @@ pid_t client_warmer_pid(void);
 
 void client_put_settings(struct wbuf *w, const struct pool_settings *ps);
 
+/* The settings of the pool a command names: 0, or EXIT_USAGE after one line
+ * that says why not (an unknown pool, a bad configuration). */
+int client_find_pool(const char *name, struct pool_settings *ps);
+
+/* Decodes the warmer's answer (client_call's type and reply).  W_REPLY: 0,
+ * and *text is its text (malloc'd).  Else *text is NULL, err says what came
+ * instead (W_ERROR's text, or that the answer made no sense; client_call's
+ * err is kept when type < 0) and the return is the exit status it asks for:
+ * W_ERROR's code, else EXIT_FAILURE_FLAME. */
+int client_reply(int type, struct rbuf *r, char **text, char *err, size_t errlen);
+
 /* Path of the warmer log (malloc'd), for messages that point at it. */
 char *client_log_path(void);
 

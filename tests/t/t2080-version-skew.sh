@@ -81,6 +81,8 @@ test_expect_success 'the previous release calling this warmer is refused in a li
 
 test_expect_success 'a warmer of the previous release: this flame refuses it in one line; flame warmer stop stops it' '
 	stop_warmer
+	# (the last warmer gone for good, not only its socket)
+	wait_for "test -z \"\$(root_pgrep \"flame warmer run\")\"" 20
 	"$OLD" run -- true # starts its own warmer, as it starts one on demand
 	old_pid=$(root_pgrep "flame warmer run")
 

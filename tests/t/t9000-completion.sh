@@ -1,10 +1,11 @@
 #!/bin/bash
 # t9000: shell completion (completions/flame.bash; zsh and fish syntax only).
 #
-# The bash function is driven directly: COMP_WORDS, COMP_CWORD, COMP_LINE and
-# COMP_POINT are set, _flame is called and COMPREPLY is read, in a fresh
-# `bash --norc` so that neither the test shell nor the bash-completion package
-# is involved (the completion must work when sourced on its own).
+# The bash function is driven directly (tests/tools/bash_complete.sh):
+# COMP_WORDS, COMP_CWORD, COMP_LINE and COMP_POINT are set, _flame is called
+# and COMPREPLY is read, in a fresh `bash --norc` so that neither the test
+# shell nor the bash-completion package is involved (the completion must work
+# when sourced on its own).
 
 # Test bodies are single-quoted on purpose and call the helpers defined here.
 # shellcheck source=tests/lib.sh disable=SC2016,SC2317,SC2119
@@ -13,25 +14,12 @@
 COMPLETION=$SRC_ROOT/completions/flame.bash
 
 # comp LINE: what bash completion offers for LINE, the cursor at its end;
-# sorted, one a line.  LINE is split on blanks; a trailing blank starts an
-# empty word.
+# sorted, one a line (tests/tools/bash_complete.sh).
 comp () {
-	local out
-	out=$(bash --norc --noprofile -c '
-		. "$1" || exit 1
-		line=$2
-		read -ra COMP_WORDS <<<"$line"
-		case $line in *" ") COMP_WORDS+=("") ;; esac
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE=$line
-		COMP_POINT=${#line}
-		_flame || exit 1
-		[ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"
-	' comp "$COMPLETION" "$1") || {
+	"$TEST_DIRECTORY/tools/bash_complete.sh" "$COMPLETION" "$1" || {
 		echo "completing '$1' failed" >&9
 		return 1
 	}
-	[ -z "$out" ] || printf '%s\n' "$out" | sort -u
 }
 
 # expect_comp LINE WORD...: completing LINE offers exactly the WORDs.
