@@ -7,6 +7,7 @@
 #include "config.h"
 #include "duration.h"
 #include "files.h"
+#include "files_put.h"
 #include "job.h"
 #include "job_frame.h"
 #include "util.h"
@@ -156,6 +157,12 @@ static int open_files(const struct run_opts *o, struct wbuf *w, char **names)
 			return EXIT_USAGE;
 		}
 		names[i] = (char *)base_name(o->puts[i]);
+		if (files_put_name_problem(names[i])) {
+			close(fd);
+			msg("run: --put '%.200s' has no file name to give it in the job's directory",
+			    o->puts[i]);
+			return EXIT_USAGE;
+		}
 		for (int k = 0; k < i; k++)
 			if (!strcmp(names[k], names[i])) {
 				close(fd);

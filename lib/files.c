@@ -167,21 +167,6 @@ int files_copy_fd(int in, int out)
 	return ftruncate(out, size);
 }
 
-int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode)
-{
-	int out = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
-	int rc, saved;
-	if (out < 0)
-		return -1;
-	lseek(src_fd, 0, SEEK_SET);
-	rc = files_copy_fd(src_fd, out);
-	saved = errno;
-	if (close(out) < 0 && rc == 0)
-		rc = -1;
-	errno = saved;
-	return rc;
-}
-
 /* "flame: --get PATTERN: <what>\n" in line, one line whatever the names
  * hold; returns its length (< cap, cap >= 2). */
 static size_t problem_line(char *line, size_t cap, const char *pattern, const char *fmt, ...)

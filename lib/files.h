@@ -48,11 +48,6 @@ int files_get_stopped(void);
  * sparse file stays sparse (and a trailing hole too).  0, or -1 with errno. */
 int files_copy_fd(int in, int out);
 
-/* Copies src_fd (as many bytes as it had when copying began) into a new file
- * NAME (a basename) in dir_fd with the given mode; holes stay holes.  0 on
- * success, -1 with errno. */
-int files_copy_in(int src_fd, int dir_fd, const char *name, unsigned mode);
-
 /* ---- the sender ---- */
 
 struct files_get_ops {

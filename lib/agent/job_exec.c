@@ -1,6 +1,7 @@
 /* job_exec.c — see job_exec.h. */
 #include "job_exec.h"
 #include "files.h"
+#include "files_put.h"
 #include "paths.h"
 #include "util.h"
 #include "wire.h"
@@ -73,7 +74,7 @@ static void copy_puts(const struct job_spec *s, int dir_fd)
 	for (int i = 0; i < s->nput; i++) {
 		struct stat st;
 		if (fstat(s->put_fds[i], &st) < 0 ||
-		    files_copy_in(s->put_fds[i], dir_fd, s->put_names[i], st.st_mode) < 0)
+		    files_put_copy(s->put_fds[i], dir_fd, s->put_names[i], st.st_mode) < 0)
 			setup_failed("--put: cannot copy into the job's directory:", s->put_names[i]);
 		close(s->put_fds[i]);
 	}

@@ -3,6 +3,7 @@
  * it exited (W_GET, W_GET_DATA, W_GET_HOLE, W_GET_END: wire.h), and the
  * job's end (see slot.h). */
 #include "slot.h"
+#include "files_put.h"
 #include "files.h"
 #include "job_exec.h"
 #include "job_run.h"
@@ -24,10 +25,12 @@
  * is gone. */
 int slot_receive_puts(struct slot *sl, struct job_spec *spec, const char *scratch)
 {
-	int *fds = xcalloc((size_t)spec->nput, sizeof *fds), left = spec->nput, rc = 0;
+	struct files_put *files = xcalloc((size_t)spec->nput, sizeof *files);
+	int left = spec->nput, rc = 0, dir = -1;
+
 	for (int i = 0; i < spec->nput; i++)
-		fds[i] = -1;
-	if (mkdir(scratch, 0700) < 0)
+		files[i].fd = -1;
+	if (mkdir(scratch, 0700) < 0 || (dir = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		rc = -1;
 	while (left > 0 && rc != -2) {
 		uint8_t type;
@@ -50,29 +53,26 @@ int slot_receive_puts(struct slot *sl, struct job_spec *spec, const char *scratc
 		idx = rbuf_u32(&r);
 		if (r.bad || idx >= (uint32_t)spec->nput || (type != W_PUT && type != W_PUT_END))
 			continue;
-		if (rc == 0 && fds[idx] < 0) {
-			char *path = xasprintf("%s/%s", scratch, spec->put_names[idx]);
-			fds[idx] = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-			free(path);
-			if (fds[idx] < 0)
-				rc = -1;
-		}
+		if (rc == 0 && files[idx].fd < 0 &&
+		    files_put_open(&files[idx], dir, spec->put_names[idx]) < 0)
+			rc = -1;
 		if (type == W_PUT) {
 			uint32_t n = rbuf_u32(&r);
 			if (rc == 0 &&
-			    (r.bad || n > r.len - r.off || write_all(fds[idx], r.p + r.off, n) < 0))
+			    (r.bad || n > r.len - r.off || files_put_write(&files[idx], r.p + r.off, n) < 0))
 				rc = -1;
 		} else {
 			uint32_t mode = rbuf_u32(&r);
-			if (rc == 0 && fchmod(fds[idx], mode & 0777) < 0)
+			if (rc == 0 && files_put_commit(&files[idx], mode) < 0)
 				rc = -1;
 			left--;
 		}
 	}
 	for (int i = 0; i < spec->nput; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
+		files_put_abort(&files[i]);
+	free(files);
+	if (dir >= 0)
+		close(dir);
 	if (rc == -1) {
 		char line[300];
 		int n = snprintf(line, sizeof line,

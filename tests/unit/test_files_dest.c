@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "files_put.h"
 #include "paths.h"
 #include "util.h"
 #include "backends/backend.h"
@@ -42,16 +43,16 @@ static void test_copy_in(void **state)
 	assert_true(src >= 0);
 	/* reads from the start even if the offset moved */
 	lseek(src, 3, SEEK_SET);
-	assert_int_equal(files_copy_in(src, f->dest_fd, "in.txt", 0640), 0);
+	assert_int_equal(files_put_copy(src, f->dest_fd, "in.txt", 0640), 0);
 	assert_string_equal(slurp_at(f->dest_fd, "in.txt"), "space\n");
 	assert_int_equal(fstatat(f->dest_fd, "in.txt", &st, 0), 0);
 	assert_int_equal(st.st_mode & 0077 & ~0040, 0);
 	/* never replaces an existing file, nor follows a symlink */
-	assert_int_equal(files_copy_in(src, f->dest_fd, "in.txt", 0640), -1);
+	assert_int_equal(files_put_copy(src, f->dest_fd, "in.txt", 0640), -1);
 	assert_int_equal(errno, EEXIST);
 	snprintf(p, sizeof p, "%s/victim.txt", f->outside);
 	assert_int_equal(symlinkat(p, f->dest_fd, "link.txt"), 0);
-	assert_int_equal(files_copy_in(src, f->dest_fd, "link.txt", 0600), -1);
+	assert_int_equal(files_put_copy(src, f->dest_fd, "link.txt", 0600), -1);
 	close(src);
 	outside_untouched(f);
 }
