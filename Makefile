@@ -181,7 +181,7 @@ install: flame flame-link
 	install -m 0644 completions/flame.fish $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(BINDIR)/flame-link $(DESTDIR)$(MANDIR)/man1/flame.1 \
+	rm -f $(DESTDIR)$(BINDIR)/flame $(DESTDIR)$(BINDIR)/flame-link $(DESTDIR)$(BINDIR)/flame-ssh-link $(DESTDIR)$(MANDIR)/man1/flame.1 \
 	  $(DESTDIR)$(BASHCOMPDIR)/flame $(DESTDIR)$(ZSHCOMPDIR)/_flame $(DESTDIR)$(FISHCOMPDIR)/flame.fish
 
 clean:
