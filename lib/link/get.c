@@ -17,6 +17,7 @@ static void get_failed(struct link_slot *s, int err)
 	size_t n = files_get_io_problem(line, sizeof line, s->get.pattern, "write", s->get.path, err);
 	bar_end(&s->get.bar);
 	files_dest_abort(&s->get.d);
+	(void)slot_state_get_drop(&s->st);
 	s->get.failed = 1;
 	if (s->fds[2] >= 0)
 		(void)write_all(s->fds[2], line, n);
@@ -49,6 +50,7 @@ static void get_refused(struct link_slot *s, const char *why)
 		line[len - 1] = '\n';
 	bar_end(&s->get.bar);
 	files_dest_abort(&s->get.d);
+	(void)slot_state_get_drop(&s->st);
 	s->get.failed = 1;
 	if (s->fds[2] >= 0)
 		(void)write_all(s->fds[2], line, len);
@@ -56,31 +58,35 @@ static void get_refused(struct link_slot *s, const char *why)
 
 /* W_GET {job, pattern, path, mode, size}: the runner names the file, and
  * only one the caller asked for is written: the path must match one of the
- * caller's patterns (checked here, by the rules the runner uses), and the
- * mode be plain permission bits, which the caller's umask then masks. */
+ * caller's patterns (checked by slot_state.h, by the rules the runner
+ * uses), and the mode be plain permission bits, which the caller's umask
+ * then masks. */
 void get_begin(struct link_slot *s, struct rbuf *r)
 {
 	int64_t size;
+	enum slot_verdict v;
 
 	get_reset(s);
 	s->get.pattern = rbuf_str(r);
 	s->get.path = rbuf_str(r);
 	s->get.mode = rbuf_u32(r);
 	size = rbuf_i64(r);
-	s->get.done = 0;
-	s->get.size = size < 0 ? 0 : (uint64_t)size;
-	if (r->bad || size < 0) {
+	v = slot_state_get_begin(&s->st, s->get_patterns, s->getdir >= 0, s->get.pattern, s->get.path,
+	                         s->get.mode, r->bad ? -1 : size);
+	if (v == SLOT_BAD_FRAME) {
 		get_failed(s, EPROTO);
 		return;
 	}
-	if (s->getdir < 0 || !files_get_wanted(s->get_patterns, s->get.pattern, s->get.path)) {
+	if (v == SLOT_NOT_ASKED) {
 		get_refused(s, "which was not asked for");
 		return;
 	}
-	if (s->get.mode & ~0777u) {
+	if (v == SLOT_BAD_MODE) {
 		get_refused(s, "with a mode that is more than permission bits");
 		return;
 	}
+	if (v != SLOT_OK)
+		return;
 	if (files_dest_open(&s->get.d, s->getdir, s->get.path) < 0) {
 		get_failed(s, errno);
 		return;
@@ -89,28 +95,28 @@ void get_begin(struct link_slot *s, struct rbuf *r)
 	bar_begin(&s->get.bar, s->fds[2], s->get.path, (uint64_t)size);
 }
 
-/* Counts n more bytes (data or hole) of the file arriving: 0, or -1 after
- * refusing it when the runner sends more than it announced. */
+/* Counts n more bytes (data or hole) of the file arriving: 0, or -1 when
+ * there is none (never announced, or dropped), or after refusing it when
+ * the runner sends more than it announced. */
 static int get_count(struct link_slot *s, uint64_t n)
 {
-	if (n > s->get.size - s->get.done) {
+	enum slot_verdict v = slot_state_get_bytes(&s->st, n);
+
+	if (v == SLOT_TOO_LONG)
 		get_refused(s, "with more bytes than it announced");
-		return -1;
-	}
-	s->get.done += n;
-	return 0;
+	return v == SLOT_OK ? 0 : -1;
 }
 
 void get_data(struct link_slot *s, struct rbuf *r)
 {
 	uint32_t n = rbuf_u32(r);
-	if (s->get.d.fd < 0 || r->bad || n > r->len - r->off || get_count(s, n) < 0)
+	if (r->bad || n > r->len - r->off || get_count(s, n) < 0)
 		return;
 	if (write_all(s->get.d.fd, r->p + r->off, n) < 0) {
 		get_failed(s, errno);
 		return;
 	}
-	bar_step(&s->get.bar, s->get.done);
+	bar_step(&s->get.bar, s->st.get_done);
 }
 
 /* W_GET_HOLE {job, length}: a run of zeros the runner's file does not
@@ -118,26 +124,27 @@ void get_data(struct link_slot *s, struct rbuf *r)
 void get_hole(struct link_slot *s, struct rbuf *r)
 {
 	int64_t n = rbuf_i64(r);
-	if (s->get.d.fd < 0 || r->bad || n < 0 || get_count(s, (uint64_t)n) < 0)
+	if (r->bad || n < 0 || get_count(s, (uint64_t)n) < 0)
 		return;
-	if (lseek(s->get.d.fd, (off_t)s->get.done, SEEK_SET) < 0) {
+	if (lseek(s->get.d.fd, (off_t)s->st.get_done, SEEK_SET) < 0) {
 		get_failed(s, errno);
 		return;
 	}
-	bar_step(&s->get.bar, s->get.done);
+	bar_step(&s->get.bar, s->st.get_done);
 }
 
 void get_end(struct link_slot *s, struct rbuf *r)
 {
 	uint32_t ok = rbuf_u32(r);
 	bar_end(&s->get.bar);
-	if (s->get.d.fd < 0)
-		return;
+	if (slot_state_get_end(&s->st) != SLOT_OK)
+		return; /* none arriving */
 	if (r->bad || !ok) {
 		files_dest_abort(&s->get.d); /* the runner says why */
 		return;
 	}
 	/* a hole at the end makes the file's length, not its blocks */
-	if (ftruncate(s->get.d.fd, (off_t)s->get.done) < 0 || files_dest_commit(&s->get.d, s->get.mode) < 0)
+	if (ftruncate(s->get.d.fd, (off_t)s->st.get_done) < 0 ||
+	    files_dest_commit(&s->get.d, s->get.mode) < 0)
 		get_failed(s, errno);
 }

@@ -11,6 +11,7 @@
 #define FLAME_LINK_INTERNAL_H
 
 #include "files.h"
+#include "slot_state.h"
 #include "flame_limits.h"
 #include "fly/runner.h"
 #include "ssh/transport.h"
@@ -41,8 +42,7 @@ struct link_get {
 	struct files_dest d;  /* d.fd < 0: none, or dropped after a problem */
 	char *pattern, *path; /* as the runner named them, for messages */
 	uint32_t mode;
-	uint64_t done, size; /* size: what the runner announced, never exceeded */
-	int failed;          /* a file could not be written here */
+	int failed; /* a file could not be written here */
 	struct link_bar bar;
 };
 
@@ -53,8 +53,8 @@ struct link_slot {
 	pthread_mutex_t inlock; /* writes on `in`: the pump, signals, cancels */
 	pthread_mutex_t mu;     /* the fields below */
 	pthread_cond_t cv;
-	int busy, pumping, stop;
-	uint32_t job;
+	struct slot_state st; /* its phase and job, the input sent, the file arriving */
+	int pumping, stop;
 	int fds[3];
 	int getdir;             /* --get-dir, or -1 */
 	char **get_patterns;    /* what the caller asked for: all the runner may send */
@@ -63,7 +63,7 @@ struct link_slot {
 	char **put_names;
 	int nputs;
 	struct link_bar put_bar; /* the in thread's */
-	struct link_get get;     /* the out thread's */
+	struct link_get get;     /* the out thread's (counted in st) */
 	int stop_pipe[2];
 	int sigpipe_sent;
 	int64_t last_rx;     /* when a frame last came (atomic): the watchdog's */

@@ -60,7 +60,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 	size_t rest = r->len - r->off;
 
 	for (int i = 0, n = open_slots(l); i < n && !s; i++)
-		if (!l->slots[i].busy)
+		if (slot_state_free(&l->slots[i].st))
 			s = &l->slots[i];
 	if (!s || r->bad || nput < 0 || nfds != 3 + has_getdir + nput) {
 		strv_free(f.put_names);
@@ -69,8 +69,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	s->busy = 1;
-	s->job = id;
+	(void)slot_state_take(&s->st, id);
 	s->stop = 0;
 	/* the descriptors: stdin, stdout, stderr, --get-dir if any, the --put files */
 	s->getdir = has_getdir ? fds[3] : -1;
@@ -92,7 +91,7 @@ static void take_job(struct link *l, struct rbuf *r, int *fds, int nfds)
 static int any_busy(struct link *l)
 {
 	for (int i = 0, n = open_slots(l); i < n; i++)
-		if (l->slots[i].busy)
+		if (slot_state_busy(&l->slots[i].st))
 			return 1;
 	return 0;
 }
@@ -139,7 +138,7 @@ static void serve(struct link *l)
 			} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
 				uint32_t id = rbuf_u32(&r), sig = rbuf_u32(&r);
 				for (int i = 0, n = open_slots(l); i < n; i++)
-					if (l->slots[i].busy && l->slots[i].job == id)
+					if (slot_state_signal(&l->slots[i].st, id) == SLOT_OK)
 						send_job_word(&l->slots[i], type, id, sig);
 			}
 		}

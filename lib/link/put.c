@@ -63,7 +63,7 @@ static void send_put(struct link_slot *s, int i)
 	lseek(s->puts[i], 0, SEEK_SET);
 	while ((n = read(s->puts[i], buf, sizeof buf - 4)) > 0) {
 		wbuf_init(&w, W_PUT);
-		wbuf_u32(&w, s->job);
+		wbuf_u32(&w, s->st.job);
 		wbuf_u32(&w, (uint32_t)i);
 		wbuf_bytes(&w, buf, (size_t)n);
 		slot_write(s, &w);
@@ -73,7 +73,7 @@ static void send_put(struct link_slot *s, int i)
 	}
 	bar_end(&s->put_bar);
 	wbuf_init(&w, W_PUT_END);
-	wbuf_u32(&w, s->job);
+	wbuf_u32(&w, s->st.job);
 	wbuf_u32(&w, (uint32_t)i);
 	wbuf_u32(&w, known ? (uint32_t)(st.st_mode & 0777) : 0600);
 	slot_write(s, &w);

@@ -60,16 +60,17 @@ static void write_stream(struct link_slot *s, int fd, const unsigned char *p, si
 	if (fd >= 0 && write_all(fd, p, n) < 0 && errno == EPIPE && !s->sigpipe_sent) {
 		/* the reader went away: the job learns it as it would locally */
 		s->sigpipe_sent = 1;
-		send_job_word(s, W_JOB_SIGNAL, s->job, SIGPIPE);
+		send_job_word(s, W_JOB_SIGNAL, s->st.job, SIGPIPE);
 	}
 }
 
 static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 {
 	struct wbuf w;
-	uint32_t job = s->job;
+	uint32_t job = s->st.job;
 
 	pthread_mutex_lock(&s->mu);
+	(void)slot_state_job_done(&s->st, job);
 	s->stop = 1;
 	(void)!write(s->stop_pipe[1], "x", 1);
 	pthread_cond_broadcast(&s->cv);
@@ -88,7 +89,7 @@ static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 	s->get_patterns = NULL;
 	strv_free(s->put_names);
 	s->put_names = NULL;
-	s->busy = 0;
+	(void)slot_state_finished(&s->st);
 	pthread_mutex_unlock(&s->mu);
 	wbuf_init(&w, W_JOB_DONE);
 	wbuf_u32(&w, job);
@@ -107,15 +108,17 @@ static void *out_thread(void *arg)
 	for (;;) {
 		struct rbuf r;
 		uint32_t job;
-		if (read_frame(s, &buf, &cap, &type, &len) < 0)
+		if (read_frame(s, &buf, &cap, &type, &len) < 0) {
+			slot_state_lost(&s->st);
 			lost(s->l, "the runner closed the connection");
+		}
 		__atomic_store_n(&s->last_rx, now_ms(), __ATOMIC_RELAXED);
 		r = (struct rbuf){ .p = buf, .len = len };
 		if (type == W_PING)
 			continue;
 		job = rbuf_u32(&r);
-		if (!s->busy || job != s->job)
-			continue;
+		if (slot_state_frame(&s->st, job) != SLOT_OK)
+			continue; /* not this slot's job (any more) */
 		if (type == W_OUT || type == W_ERR) {
 			uint32_t n = rbuf_u32(&r);
 			if (!r.bad && n <= r.len - r.off)
@@ -136,6 +139,18 @@ static void *out_thread(void *arg)
 	return NULL;
 }
 
+/* One step of the in thread's input (slot_state.h), under the slot's lock:
+ * finishing the job reads it. */
+static enum slot_verdict input_step(struct link_slot *s, enum slot_verdict (*step)(struct slot_state *))
+{
+	enum slot_verdict v;
+
+	pthread_mutex_lock(&s->mu);
+	v = step(&s->st);
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
 /* Sends the job, then the caller's stdin, until EOF or the job ends. */
 static void pump(struct link_slot *s)
 {
@@ -144,6 +159,7 @@ static void pump(struct link_slot *s)
 
 	slot_write(s, &s->request);
 	send_puts(s);
+	(void)input_step(s, slot_state_puts_sent);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 			               { .fd = s->stop_pipe[0], .events = POLLIN } };
@@ -159,14 +175,16 @@ static void pump(struct link_slot *s)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
+			if (input_step(s, slot_state_stdin_eof) != SLOT_OK)
+				return;
 			wbuf_init(&w, W_STDIN_EOF);
-			wbuf_u32(&w, s->job);
+			wbuf_u32(&w, s->st.job);
 			slot_write(s, &w);
 			wbuf_free(&w);
 			return;
 		}
 		wbuf_init(&w, W_STDIN);
-		wbuf_u32(&w, s->job);
+		wbuf_u32(&w, s->st.job);
 		wbuf_bytes(&w, buf, (size_t)n);
 		slot_write(s, &w);
 		wbuf_free(&w);
@@ -318,6 +336,7 @@ static void open_slot(struct link *l, struct link_slot *s)
 
 	token(tok);
 	s->l = l;
+	slot_state_init(&s->st);
 	s->fds[0] = s->fds[1] = s->fds[2] = -1;
 	s->getdir = -1;
 	s->put_bar.fd = s->get.bar.fd = -1;
@@ -345,6 +364,7 @@ static void open_slot(struct link *l, struct link_slot *s)
 	free(cout);
 	free(q);
 	s->last_rx = now_ms();
+	(void)slot_state_opened(&s->st);
 	pthread_create(&s->tin, NULL, in_thread, s);
 	pthread_create(&s->tout, NULL, out_thread, s);
 }
