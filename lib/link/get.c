@@ -9,18 +9,24 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Drops the arriving file, telling the caller why in LINE. */
+static void get_drop(struct link_slot *s, const char *line, size_t len)
+{
+	bar_end(&s->get.bar);
+	files_dest_abort(&s->get.d);
+	(void)slot_state_get_drop(&s->st);
+	s->get.failed = 1;
+	if (s->fds[2] >= 0)
+		(void)write_all(s->fds[2], line, len);
+}
+
 /* This side could not write the arriving file: say so as the local backend
  * would, and drop it. */
 static void get_failed(struct link_slot *s, int err)
 {
 	char line[1024];
 	size_t n = files_get_io_problem(line, sizeof line, s->get.pattern, "write", s->get.path, err);
-	bar_end(&s->get.bar);
-	files_dest_abort(&s->get.d);
-	(void)slot_state_get_drop(&s->st);
-	s->get.failed = 1;
-	if (s->fds[2] >= 0)
-		(void)write_all(s->fds[2], line, n);
+	get_drop(s, line, n);
 }
 
 /* Forgets the file arriving, dropping it if it is unfinished. */
@@ -48,12 +54,7 @@ static void get_refused(struct link_slot *s, const char *why)
 			line[i] = '?';
 	if (len > 0)
 		line[len - 1] = '\n';
-	bar_end(&s->get.bar);
-	files_dest_abort(&s->get.d);
-	(void)slot_state_get_drop(&s->st);
-	s->get.failed = 1;
-	if (s->fds[2] >= 0)
-		(void)write_all(s->fds[2], line, len);
+	get_drop(s, line, len);
 }
 
 /* W_GET {job, pattern, path, mode, size}: the runner names the file, and

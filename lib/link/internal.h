@@ -6,7 +6,8 @@
  * warmer and on a slot's in channel, heartbeats, the watchdog, giving up),
  * slot.c (opening a slot, its two threads, pumping), put.c (--put files and
  * the progress bar), get.c (--get files), fly.c (a Fly machine's start and
- * the one-shot jobs), main.c (options, settings, the warmer's requests). */
+ * the one-shot jobs), main.c (options, settings, the warmer's requests);
+ * slot_state.c holds a slot's states and what is legal in each, pure. */
 #ifndef FLAME_LINK_INTERNAL_H
 #define FLAME_LINK_INTERNAL_H
 

@@ -64,6 +64,18 @@ static void write_stream(struct link_slot *s, int fd, const unsigned char *p, si
 	}
 }
 
+/* One event of the slot's state (slot_state.h) from its own threads, under
+ * the slot's lock: the others read it. */
+static enum slot_verdict slot_step(struct link_slot *s, enum slot_verdict (*step)(struct slot_state *))
+{
+	enum slot_verdict v;
+
+	pthread_mutex_lock(&s->mu);
+	v = step(&s->st);
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
 static void finish_job(struct link_slot *s, int64_t status, int64_t flags)
 {
 	struct wbuf w;
@@ -109,7 +121,7 @@ static void *out_thread(void *arg)
 		struct rbuf r;
 		uint32_t job;
 		if (read_frame(s, &buf, &cap, &type, &len) < 0) {
-			slot_state_lost(&s->st);
+			(void)slot_step(s, slot_state_lost);
 			lost(s->l, "the runner closed the connection");
 		}
 		__atomic_store_n(&s->last_rx, now_ms(), __ATOMIC_RELAXED);
@@ -139,18 +151,6 @@ static void *out_thread(void *arg)
 	return NULL;
 }
 
-/* One step of the in thread's input (slot_state.h), under the slot's lock:
- * finishing the job reads it. */
-static enum slot_verdict input_step(struct link_slot *s, enum slot_verdict (*step)(struct slot_state *))
-{
-	enum slot_verdict v;
-
-	pthread_mutex_lock(&s->mu);
-	v = step(&s->st);
-	pthread_mutex_unlock(&s->mu);
-	return v;
-}
-
 /* Sends the job, then the caller's stdin, until EOF or the job ends. */
 static void pump(struct link_slot *s)
 {
@@ -159,7 +159,7 @@ static void pump(struct link_slot *s)
 
 	slot_write(s, &s->request);
 	send_puts(s);
-	(void)input_step(s, slot_state_puts_sent);
+	(void)slot_step(s, slot_state_puts_sent);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
 			               { .fd = s->stop_pipe[0], .events = POLLIN } };
@@ -175,7 +175,7 @@ static void pump(struct link_slot *s)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			if (input_step(s, slot_state_stdin_eof) != SLOT_OK)
+			if (slot_step(s, slot_state_stdin_eof) != SLOT_OK)
 				return;
 			wbuf_init(&w, W_STDIN_EOF);
 			wbuf_u32(&w, s->st.job);

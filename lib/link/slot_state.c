@@ -149,7 +149,10 @@ enum slot_verdict slot_state_finished(struct slot_state *st)
 	return SLOT_OK;
 }
 
-void slot_state_lost(struct slot_state *st)
+enum slot_verdict slot_state_lost(struct slot_state *st)
 {
+	if (st->phase == SLOT_LOST)
+		return SLOT_WRONG_STATE;
 	st->phase = SLOT_LOST;
+	return SLOT_OK;
 }

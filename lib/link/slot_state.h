@@ -101,7 +101,7 @@ enum slot_verdict slot_state_get_end(struct slot_state *st);
 enum slot_verdict slot_state_job_done(struct slot_state *st, uint32_t job);
 /* The job is tidied up: finishing to idle, with no input or file. */
 enum slot_verdict slot_state_finished(struct slot_state *st);
-/* The connection failed, in any state. */
-void slot_state_lost(struct slot_state *st);
+/* The connection failed, in any state (once). */
+enum slot_verdict slot_state_lost(struct slot_state *st);
 
 #endif

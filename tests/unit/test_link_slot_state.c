@@ -253,11 +253,12 @@ static void test_lost_from_any_state(void **state)
 	struct slot_state st;
 	(void)state;
 	slot_state_init(&st);
-	slot_state_lost(&st);
+	assert_int_equal(slot_state_lost(&st), SLOT_OK);
 	assert_int_equal(st.phase, SLOT_LOST);
+	assert_int_equal(slot_state_lost(&st), SLOT_WRONG_STATE);
 	assert_int_equal(slot_state_opened(&st), SLOT_WRONG_STATE);
 	st = arriving();
-	slot_state_lost(&st);
+	assert_int_equal(slot_state_lost(&st), SLOT_OK);
 	assert_false(slot_state_busy(&st));
 	assert_false(slot_state_free(&st));
 	assert_int_equal(slot_state_take(&st, 1), SLOT_WRONG_STATE);
