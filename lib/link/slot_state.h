@@ -68,8 +68,8 @@ struct slot_state {
 void slot_state_init(struct slot_state *st); /* opening */
 /* The slot's sessions are open and the runner's agent ready: idle. */
 enum slot_verdict slot_state_opened(struct slot_state *st);
-/* 1 if the slot may take a job (idle), 1 if it runs one (busy or
- * finishing). */
+/* Whether the slot may take a job (idle); whether it runs one (busy or
+ * finishing: the link does not leave before it ends). */
 int slot_state_free(const struct slot_state *st);
 int slot_state_busy(const struct slot_state *st);
 /* Idle to busy with job JOB; its --put files go first. */
