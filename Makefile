@@ -49,7 +49,7 @@ FLAME_DIRS := lib/warmer lib/agent lib
 LINK_SRC   := $(wildcard cmd/link/*.c)
 LINK_DIRS  := lib/link lib/fly lib/ssh lib
 # what unit tests and fuzzers may reach: every folder but the link's
-UNIT_DIRS  := lib/warmer lib/agent lib/fly lib/ssh lib
+UNIT_DIRS  := lib/warmer lib/agent lib/link lib/fly lib/ssh lib
 LIB_SRC    := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 SRC        := $(FLAME_SRC) $(LINK_SRC) $(LIB_SRC)
 HDR        := $(wildcard lib/*.h lib/*/*.h backends/*.h cmd/*.h)
