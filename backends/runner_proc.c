@@ -230,19 +230,12 @@ void runner_proc_readable(struct runner *r)
 
 static int is_our_agent(long pid, const char *runner_id)
 {
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd, found_agent = 0, found_id = 0;
+	char buf[4096];
+	ssize_t n = proc_cmdline((pid_t)pid, buf, sizeof buf);
+	int found_agent = 0, found_id = 0;
 
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
 	if (n <= 0)
 		return 0;
-	buf[n] = 0;
 	found_agent = strstr(buf, "flame") != NULL; /* argv[0]: flame or flame-link */
 	for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
 		if (!strcmp(p, runner_id))

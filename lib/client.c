@@ -259,19 +259,11 @@ pid_t client_warmer_pid(void)
 /* argv[1..2] of the process are "warmer run" */
 static int is_warmer_process(pid_t pid)
 {
-	char path[64], buf[256];
-	ssize_t n;
-	int fd;
+	char buf[256];
+	ssize_t n = proc_cmdline(pid, buf, sizeof buf);
 
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
 	if (n <= 0)
 		return 0;
-	buf[n] = 0;
 	{
 		const char *a1 = buf + strlen(buf) + 1;
 		const char *a2 = a1 < buf + n ? a1 + strlen(a1) + 1 : buf + n;

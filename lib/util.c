@@ -243,3 +243,21 @@ void fd_limit_restore(void)
 	if (fd_limit_raised)
 		setrlimit(RLIMIT_NOFILE, &fd_limit_at_start); /* async-signal-safe */
 }
+
+ssize_t proc_cmdline(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}

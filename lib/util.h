@@ -4,6 +4,7 @@
 #define FLAME_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <stdarg.h>
 
@@ -33,6 +34,9 @@ int64_t wall_ms(void); /* wall clock, for ages shown to users */
 
 /* Write or read exactly n bytes, retrying on EINTR; -1 on error or early EOF. */
 int write_all(int fd, const void *buf, size_t n);
+/* PID's command line into buf (cap > 1): its arguments, each ended by a
+ * NUL, then a NUL; their length, or -1 (a process that is gone). */
+ssize_t proc_cmdline(pid_t pid, char *buf, size_t cap);
 int read_all(int fd, void *buf, size_t n);
 
 int set_cloexec(int fd);
