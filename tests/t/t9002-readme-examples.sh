@@ -300,6 +300,7 @@ test_expect_success 'every README block is run above or set aside for a stated r
 	readme_whole "make check" >/dev/null # Testing: this suite itself
 	readme_set_aside "flame run / pool / warmer            the CLI: links only cJSON" "a drawing"
 	readme_set_aside "flame warmer" "a drawing (the ssh runner)"
+	readme_set_aside "process                         started by" "a table (the processes, Architecture)"
 	readme_set_aside "fly apps create my-flame-app" "Fly'"'"'s own CLI, which needs Fly"
 	readme_set_aside "fly deploy --config examples/fly/fly.toml --dockerfile examples/fly/Dockerfile ." "Fly'"'"'s own CLI"
 	missing=
