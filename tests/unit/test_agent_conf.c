@@ -11,14 +11,6 @@
 #include <string.h>
 
 #include "agent/conf.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/), which unit tests do not link. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 static void test_defaults_and_paths_under_root(void **state)
 {

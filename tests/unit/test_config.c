@@ -12,15 +12,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 #include "config_fx.h"
 

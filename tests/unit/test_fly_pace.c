@@ -9,15 +9,6 @@
 #include <stdio.h>
 
 #include "fly/pace.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 /* A request now, which must be allowed at once. */
 static void go(struct fly_pace *p, enum fly_action a, const char *key, int64_t now)

@@ -13,14 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/backend.h"
 #include "hostkey.h"
-
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 static void test_private_key_is_read_by_ssh_keygen(void **state)
 {

@@ -17,15 +17,6 @@
 #include "agent/job_exec.h"
 #include "util.h"
 #include "wire.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 /* A real wait status: a child that exits with CODE (sig == 0) or dies of SIG. */
 static int status_of(int code, int sig)

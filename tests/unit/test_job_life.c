@@ -13,15 +13,6 @@
 #include "agent/job_life.h"
 #include "util.h"
 #include "wire.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 /* Wait statuses as waitpid(2) encodes them on Linux. */
 #define EXITED_WITH(code) ((code) << 8)

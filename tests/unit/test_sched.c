@@ -8,15 +8,6 @@
 #include <stdio.h>
 
 #include "warmer/schedule.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 static struct sched_view view(int ready, int booting, int retiring, int waiting, long min, long max, long mc)
 {

@@ -10,13 +10,6 @@
 
 #include "ssh/transport.h"
 #include "login.h"
-#include "backends/backend.h"
-
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 struct login_case {
 	const char *in, *user, *host;

@@ -17,15 +17,6 @@
 
 #include "wire.h"
 #include "util.h"
-#include "backends/backend.h"
-
-/* lib/warmer.o refers to backend_find (backends/local.c), which unit tests do
- * not link: a weak stub, overridden if the real one is ever linked in. */
-__attribute__((weak)) const struct backend *backend_find(const char *name)
-{
-	(void)name;
-	return NULL;
-}
 
 /* The payload of a built wbuf, as a reader sees it. */
 static struct rbuf payload_of(const struct wbuf *b)
