@@ -3,7 +3,7 @@
 # never reaching into backends/ or cmd/ nor into a program's folder, no
 # include cycles (tests/tools/tree_check.py holds the rules).
 
-# shellcheck source=tests/lib.sh disable=SC2016 # test bodies are single-quoted, run later by tests/lib.sh
+# shellcheck source=tests/lib.sh disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 . "$(dirname "$0")/../lib.sh"
 
 CHECK=$SRC_ROOT/tests/tools/tree_check.py
