@@ -2,6 +2,7 @@
  * releasing it, and the warmer's one-shot jobs (see runner.h; waiting for
  * it to start is started.c's). */
 #include "runner.h"
+#include "config_fly.h"
 #include "runner_internal.h"
 #include "http.h"
 #include "fly_machine.h"
@@ -17,21 +18,23 @@
 #define AGENT_AUTH_PATH "/etc/flame/authorized_keys"
 #define AGENT_CONF_PATH "/etc/flame/agent.json"
 
-static const char *conf_str(const cJSON *c, const char *key)
+static struct fly_api *api_for(const struct fly_settings *s, const char *token, char *err, size_t errlen)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, key));
+	return fly_api_new(s->api_url, s->app, s->token_file, token, err, errlen);
 }
 
-static int conf_num(const cJSON *c, const char *key, int dflt)
+/* Parses and reads the pool's settings: the cJSON, which *s points into,
+ * or NULL with a one-line reason. */
+static cJSON *settings_of(const char *conf_json, struct fly_settings *s, char *err, size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
-	return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
-}
+	cJSON *conf = cJSON_Parse(conf_json);
+	char why[400];
 
-static struct fly_api *api_for(const cJSON *conf, const char *token, char *err, size_t errlen)
-{
-	return fly_api_new(conf_str(conf, "api_url"), conf_str(conf, "app"), conf_str(conf, "token_file"),
-	                   token, err, errlen);
+	if (fly_settings_read(conf, s, why, sizeof why) == 0)
+		return conf;
+	snprintf(err, errlen, "the pool's fly settings are unreadable: %s", why);
+	cJSON_Delete(conf);
+	return NULL;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -39,30 +42,30 @@ static char *read_file(const char *path, size_t *len)
 	return read_small_file(path, 16u << 20, len);
 }
 
-static char *agent_settings(const cJSON *conf, const struct fly_runner_opts *o)
+static char *agent_settings(const struct fly_settings *s, const struct fly_runner_opts *o)
 {
 	cJSON *a = cJSON_CreateObject();
 	char idle[32], *text;
 
-	cJSON_AddNumberToObject(a, "port", conf_num(conf, "port", 2222));
+	cJSON_AddNumberToObject(a, "port", s->port);
 	snprintf(idle, sizeof idle, "%lldms", (long long)o->idle_ms);
 	cJSON_AddStringToObject(a, "idle_shutdown_after", idle);
-	if (conf_str(conf, "failsafe"))
-		cJSON_AddStringToObject(a, "failsafe", conf_str(conf, "failsafe"));
-	if (conf_str(conf, "grace"))
-		cJSON_AddStringToObject(a, "grace", conf_str(conf, "grace"));
+	if (s->failsafe)
+		cJSON_AddStringToObject(a, "failsafe", s->failsafe);
+	if (s->grace)
+		cJSON_AddStringToObject(a, "grace", s->grace);
 	cJSON_AddNumberToObject(a, "max_concurrency", (double)o->slots);
 	text = cJSON_PrintUnformatted(a);
 	cJSON_Delete(a);
 	return text;
 }
 
-static char **env_of(const cJSON *conf)
+static char **env_of(const struct fly_settings *s)
 {
-	const cJSON *env = cJSON_GetObjectItemCaseSensitive(conf, "env"), *e;
-	char **v = xcalloc((size_t)cJSON_GetArraySize(env) + 1, sizeof *v);
+	const cJSON *e;
+	char **v = xcalloc((size_t)cJSON_GetArraySize(s->env) + 1, sizeof *v);
 	size_t n = 0;
-	cJSON_ArrayForEach(e, env)
+	cJSON_ArrayForEach(e, s->env)
 		if (cJSON_IsString(e))
 			v[n++] = xasprintf("%s=%s", e->string, e->valuestring);
 	return v;
@@ -80,12 +83,12 @@ int fly_runner_prepare(struct fly_runner *fr, const struct fly_runner_opts *o, c
 	                       sizeof fr->host_key, err, errlen);
 }
 
-static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_runner_opts *o,
+static int create(struct fly_runner *fr, const struct fly_settings *s, const struct fly_runner_opts *o,
                   struct fly_machine *m, char *err, size_t errlen)
 {
 	char *priv = fr->host_priv, *auth = NULL, *pubpath = xasprintf("%s.pub", o->client_key), *settings;
-	char *argv[] = { (char *)conf_str(conf, "command"), "agent", NULL };
-	char **env = env_of(conf);
+	char *argv[] = { (char *)s->command, "agent", NULL };
+	char **env = env_of(s);
 	size_t privlen = fr->host_priv_len, authlen = 0;
 	int rc = -1;
 
@@ -98,7 +101,7 @@ static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_run
 		snprintf(err, errlen, "cannot read the pool's public key %s", pubpath);
 		goto out;
 	}
-	settings = agent_settings(conf, o);
+	settings = agent_settings(s, o);
 	{
 		struct fly_file files[] = {
 			{ AGENT_KEY_PATH, priv, privlen, 0600 },
@@ -106,12 +109,12 @@ static int create(struct fly_runner *fr, const cJSON *conf, const struct fly_run
 			{ AGENT_CONF_PATH, settings, strlen(settings), 0644 },
 		};
 		struct fly_launch l = {
-			.image = conf_str(conf, "image"),
-			.region = conf_str(conf, "region"),
-			.cpu_kind = conf_str(conf, "cpu_kind"),
-			.cpus = conf_num(conf, "cpus", 1),
-			.memory_mb = conf_num(conf, "memory_mb", 256),
-			.gpu_kind = conf_str(conf, "gpu_kind"),
+			.image = s->image,
+			.region = s->region,
+			.cpu_kind = s->cpu_kind,
+			.cpus = s->cpus,
+			.memory_mb = s->memory_mb,
+			.gpu_kind = s->gpu_kind,
 			.env = env,
 			.files = files,
 			.nfiles = 3,
@@ -165,20 +168,17 @@ static int adopt(struct fly_runner *fr, const struct fly_runner_opts *o, struct 
 
 int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen)
 {
-	cJSON *conf = cJSON_Parse(o->conf_json);
+	struct fly_settings s;
+	cJSON *conf = settings_of(o->conf_json, &s, err, errlen);
 	struct fly_machine m = { 0 };
 	int rc = -1;
 
-	err[0] = '\0';
-	if (!conf || !(fr->api = api_for(conf, o->token, err, errlen))) {
-		if (!err[0])
-			snprintf(err, errlen, "the pool's fly settings are unreadable");
+	if (!conf || !(fr->api = api_for(&s, o->token, err, errlen)))
 		goto out;
-	}
-	fr->port = conf_num(conf, "port", 2222);
+	fr->port = s.port;
 	if (o->host_key && o->host_key[0])
 		rc = adopt(fr, o, &m, err, errlen);
-	else if ((rc = create(fr, conf, o, &m, err, errlen)) == 0)
+	else if ((rc = create(fr, &s, o, &m, err, errlen)) == 0)
 		fr->created = 1;
 	if (rc < 0)
 		goto out;
@@ -194,9 +194,13 @@ out:
 
 char *fly_runner_command(const char *conf_json)
 {
+	struct fly_settings s;
+	char why[400];
 	cJSON *conf = cJSON_Parse(conf_json);
-	const char *cmd = conf_str(conf, "command");
-	char *path = xstrdup(cmd ? cmd : "flame");
+	char *path;
+
+	(void)fly_settings_read(conf, &s, why, sizeof why); /* unreadable: the default */
+	path = xstrdup(s.command);
 	cJSON_Delete(conf);
 	return path;
 }
@@ -239,8 +243,9 @@ int fly_runner_release(struct fly_runner *fr)
 int fly_destroy_launch(const char *conf_json, const char *token, const char *launch_id, char *err,
                        size_t errlen)
 {
-	cJSON *conf = cJSON_Parse(conf_json);
-	struct fly_api *api = conf ? api_for(conf, token, err, errlen) : NULL;
+	struct fly_settings s;
+	cJSON *conf = settings_of(conf_json, &s, err, errlen);
+	struct fly_api *api = conf ? api_for(&s, token, err, errlen) : NULL;
 	struct fly_machine m = { 0 };
 	int rc = -1;
 
@@ -257,6 +262,12 @@ int fly_destroy_launch(const char *conf_json, const char *token, const char *lau
 	return rc;
 }
 
+static int same_id(const cJSON *runner, const char *launch)
+{
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(runner, "id"));
+	return id ? !strcmp(id, launch) : !launch[0];
+}
+
 /* Is launch id L a runner in the warmer's journal right now?  Read at the
  * moment of deciding, because the warmer journals a runner before it asks
  * for its machine: a machine being created is never taken for a stray. */
@@ -269,7 +280,7 @@ static int journaled(const char *state_path, const char *launch)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools"))
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners"))
-			if (!strcmp(conf_str(r, "id") ? conf_str(r, "id") : "", launch))
+			if (same_id(r, launch))
 				found = 1;
 	cJSON_Delete(doc);
 	free(text);
@@ -279,8 +290,9 @@ static int journaled(const char *state_path, const char *launch)
 int fly_sweep(const char *conf_json, const char *token, const char *parent, const char *state_path, char *err,
               size_t errlen)
 {
-	cJSON *conf = cJSON_Parse(conf_json);
-	struct fly_api *api = conf ? api_for(conf, token, err, errlen) : NULL;
+	struct fly_settings s;
+	cJSON *conf = settings_of(conf_json, &s, err, errlen);
+	struct fly_api *api = conf ? api_for(&s, token, err, errlen) : NULL;
 	struct fly_kv f = { FLY_META_PARENT, parent };
 	struct fly_machine *v = NULL;
 	size_t n = 0;

@@ -8,7 +8,6 @@
 #include "fly_machine.h"
 
 #include <cJSON.h>
-#include <limits.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -22,31 +21,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int num(const cJSON *conf, const char *key, int dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, key);
-	if (!v)
-		return dflt;
-	FUZZ_CHECK(cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= INT_MAX);
-	return (int)v->valuedouble;
-}
-
-/* What was accepted must pass the same check the launch makes. */
+/* What was accepted reads back, and passes the same check the launch makes. */
 static void check_accepted(const struct pool_settings *ps)
 {
 	cJSON *conf = cJSON_Parse(ps->backend_conf);
-	struct fly_launch l = { 0 };
+	struct fly_settings s;
 	char why[400];
 
-	FUZZ_CHECK(cJSON_IsObject(conf));
-	l.image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(conf, "image"));
-	l.cpu_kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(conf, "cpu_kind"));
-	l.gpu_kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(conf, "gpu_kind"));
-	l.cpus = num(conf, "cpus", 1);
-	l.memory_mb = num(conf, "memory_mb", 256);
-	FUZZ_CHECK(num(conf, "port", 2222) <= 65535);
-	l.launch_id = "fuzz";
-	FUZZ_CHECK(fly_launch_check(&l, why, sizeof why) == 0);
+	FUZZ_CHECK(fly_settings_read(conf, &s, why, sizeof why) == 0);
+	FUZZ_CHECK(s.cpus >= 1 && s.memory_mb >= 1 && s.port >= 1 && s.port <= 65535);
+	{
+		struct fly_launch l = { .image = s.image,
+			                .cpu_kind = s.cpu_kind,
+			                .gpu_kind = s.gpu_kind,
+			                .cpus = s.cpus,
+			                .memory_mb = s.memory_mb,
+			                .launch_id = "fuzz" };
+		FUZZ_CHECK(fly_launch_check(&l, why, sizeof why) == 0);
+	}
 	cJSON_Delete(conf);
 }
 
