@@ -83,7 +83,9 @@ test_expect_success 'a warmer of the previous release: this flame refuses it in 
 	stop_warmer
 	# (the last warmer gone for good, not only its socket)
 	wait_for "test -z \"\$(root_pgrep \"flame warmer run\")\"" 20
-	"$OLD" run -- true # starts its own warmer, as it starts one on demand
+	# it starts its own warmer, as it starts one on demand; a long grace keeps
+	# that warmer up, with nothing running, for the checks below
+	FLAME_WARMER_GRACE=120s "$OLD" run -- true
 	old_pid=$(root_pgrep "flame warmer run")
 
 	test -n "$old_pid"
