@@ -181,51 +181,50 @@ static void lose_to_other_protocol(struct runner *r)
 	warmer_on_lost(r, why);
 }
 
+static int on_runner_frame(void *ctx, uint8_t type, struct rbuf *p, int *fds, int nfds)
+{
+	struct runner *r = ctx;
+
+	close_fds(fds, nfds);
+	if (type == W_READY) {
+		warmer_on_ready(r);
+	} else if (type == W_JOB_DONE) {
+		uint32_t id;
+		int64_t status, flags;
+		if (job_done_read(p, &id, &status, &flags) == 0)
+			warmer_on_job_done(r, id, status, flags);
+	} else if (type == W_CAPACITY) {
+		uint32_t slots = rbuf_u32(p);
+		if (!p->bad)
+			warmer_on_capacity(r, (int)slots);
+	} else if (type == W_RUNNER_INFO) {
+		char *json = rbuf_str(p);
+		if (!p->bad)
+			warmer_on_info(r, json);
+		free(json);
+	} else if (type == W_ERROR) {
+		char *why;
+		rbuf_u32(p);
+		why = rbuf_str(p);
+		warmer_on_lost(r, why);
+		free(why);
+	}
+	return 0;
+}
+
 void runner_proc_readable(struct runner *r)
 {
-	uint8_t type;
-	struct rbuf p = { 0 };
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&r->conn);
+	int rc = wire_conn_pump(&r->conn, on_runner_frame, r);
 
-	if (rc == 0 && !wire_conn_hello_done(&r->conn)) {
+	if (rc == 0 && !wire_conn_hello_done(&r->conn))
 		/* a flame from before the hello drops ours as corrupt and exits */
 		lose_to_other_protocol(r);
-		return;
-	}
-	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
-		warmer_on_lost(r, "its process exited");
-		return;
-	}
-	while ((rc = wire_conn_next(&r->conn, &type, &p, fds, &nfds)) == 1) {
-		close_fds(fds, nfds);
-		if (type == W_READY) {
-			warmer_on_ready(r);
-		} else if (type == W_JOB_DONE) {
-			uint32_t id;
-			int64_t status, flags;
-			if (job_done_read(&p, &id, &status, &flags) == 0)
-				warmer_on_job_done(r, id, status, flags);
-		} else if (type == W_CAPACITY) {
-			uint32_t slots = rbuf_u32(&p);
-			if (!p.bad)
-				warmer_on_capacity(r, (int)slots);
-		} else if (type == W_RUNNER_INFO) {
-			char *json = rbuf_str(&p);
-			if (!p.bad)
-				warmer_on_info(r, json);
-			free(json);
-		} else if (type == W_ERROR) {
-			char *why;
-			rbuf_u32(&p);
-			why = rbuf_str(&p);
-			warmer_on_lost(r, why);
-			free(why);
-		}
-	}
-	if (rc < 0 && errno == EPROTO)
+	else if (rc < 0 && errno == EPROTO)
 		lose_to_other_protocol(r);
-	else if (rc < 0)
+	else if (rc < 0 && errno == EBADMSG)
 		warmer_on_lost(r, "its process sent a corrupt message");
+	else if (rc <= 0)
+		warmer_on_lost(r, "its process exited");
 }
 
 static int is_our_agent(long pid, const char *runner_id)

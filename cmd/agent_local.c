@@ -275,23 +275,23 @@ static int collector_exited(struct agent *a, struct agent_job *j)
 	return 1;
 }
 
+static int take_warmer_frame(void *a, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	on_warmer_frame(a, type, r, fds, nfds);
+	return 0;
+}
+
 static int on_warmer(struct agent *a)
 {
-	uint8_t type;
-	struct rbuf r = { 0 };
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&a->warmer);
+	int rc = wire_conn_pump(&a->warmer, take_warmer_frame, a);
 
-	if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
-		return -1;
-	while ((rc = wire_conn_next(&a->warmer, &type, &r, fds, &nfds)) == 1)
-		on_warmer_frame(a, type, &r, fds, nfds);
 	if (rc < 0 && errno == EPROTO) {
 		char why[512];
 		wire_peer_refusal(&a->warmer.peer, "the warmer", "stop it ('flame warmer stop')", why,
 		                  sizeof why);
 		msg("agent %s: %s", a->runner, why);
 	}
-	return rc < 0 ? -1 : 0;
+	return rc > 0 ? 0 : -1;
 }
 
 static int64_t poll_wait(struct agent *a, int64_t now)

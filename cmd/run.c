@@ -302,6 +302,20 @@ static void refuse_warmer(const struct wire_conn *conn)
 	msg("%s", err);
 }
 
+struct waiting {
+	const struct run_opts *o;
+	int accepted, code;
+};
+
+static int take_job_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	struct waiting *w = ctx;
+
+	close_fds(fds, nfds);
+	w->code = on_frame(type, r, w->o, &w->accepted);
+	return w->code >= 0;
+}
+
 /* Signals always go to the warmer: it passes them to the job, or ends a
  * caller still waiting for a slot with 128+N.  A connection that ends before
  * W_ACCEPTED means the warmer did not take the job (wire.h): NOT_HANDED_ON,
@@ -309,16 +323,15 @@ static void refuse_warmer(const struct wire_conn *conn)
 static int wait_for_job(int sock, const struct run_opts *o)
 {
 	struct wire_conn conn;
-	int code = -1, accepted = 0, last_sig = 0;
+	struct waiting w = { .o = o, .code = -1 };
+	int last_sig = 0;
 
 	client_conn_init(&conn, sock);
-	while (code < 0) {
+	while (w.code < 0) {
 		struct pollfd pfd[2] = { { .fd = sock, .events = POLLIN },
 			                 { .fd = sigpipe_fds[0], .events = POLLIN } };
 		unsigned char sig;
-		uint8_t type;
-		struct rbuf r = { 0 };
-		int fds[WIRE_MAX_FDS], nfds, rc;
+		int rc, ended;
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -328,31 +341,29 @@ static int wait_for_job(int sock, const struct run_opts *o)
 		}
 		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		rc = wire_conn_fill(&conn);
-		if ((rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) && !accepted) {
-			code = last_sig                      ? 128 + last_sig
-			       : wire_conn_hello_done(&conn) ? NOT_HANDED_ON
-			                                     : CLOSED_BEFORE_HELLO;
+		rc = wire_conn_pump(&conn, take_job_frame, &w);
+		/* EOF or a failed read (EPROTO, EBADMSG: what was read) */
+		ended = rc == 0 || (rc < 0 && errno != EPROTO && errno != EBADMSG);
+		if (ended && !w.accepted) {
+			w.code = last_sig                      ? 128 + last_sig
+			         : wire_conn_hello_done(&conn) ? NOT_HANDED_ON
+			                                       : CLOSED_BEFORE_HELLO;
 			break;
 		}
-		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (ended) {
 			char *log = client_log_path();
 			msg("lost the warmer before the job finished; see %s", log);
 			free(log);
-			code = EXIT_FAILURE_FLAME;
+			w.code = EXIT_FAILURE_FLAME;
 			break;
 		}
-		while (code < 0 && (rc = wire_conn_next(&conn, &type, &r, fds, &nfds)) == 1) {
-			close_fds(fds, nfds);
-			code = on_frame(type, &r, o, &accepted);
-		}
-		if (code < 0 && rc < 0 && errno == EPROTO) {
+		if (rc < 0 && errno == EPROTO) {
 			refuse_warmer(&conn);
-			code = OTHER_PROTOCOL;
+			w.code = OTHER_PROTOCOL;
 		}
 	}
 	wire_conn_free(&conn);
-	return code;
+	return w.code;
 }
 
 static void ensure_std_fds(void)

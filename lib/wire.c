@@ -335,8 +335,10 @@ int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
 	if (c->len < HDR)
 		return 0;
 	len = frame_len(c);
-	if (len < 2 || len > frame_limit(c))
+	if (len < 2 || len > frame_limit(c)) {
+		errno = EBADMSG;
 		return -1;
+	}
 	if (c->len < (size_t)len + 4) {
 		if (!c->max_frame && c->cap < (size_t)len + 4) {
 			c->cap = (size_t)len + 4;
@@ -345,8 +347,10 @@ int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
 		return 0;
 	}
 	want = c->buf[5];
-	if (want > WIRE_MAX_FDS || want > c->nfds)
+	if (want > WIRE_MAX_FDS || want > c->nfds) {
+		errno = EBADMSG;
 		return -1;
+	}
 	*type = c->buf[4];
 	memcpy(fds, c->fds, sizeof(int) * want);
 	memmove(c->fds, c->fds + want, sizeof(int) * (c->nfds - want));
@@ -370,6 +374,22 @@ int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int
 		if (r < 0)
 			return -1;
 	}
+}
+
+int wire_conn_pump(struct wire_conn *c, wire_frame_fn on_frame, void *ctx)
+{
+	uint8_t type;
+	struct rbuf r;
+	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(c);
+
+	if (rc == 0)
+		return 0;
+	if (rc < 0 && errno != EAGAIN && errno != EINTR)
+		return -1;
+	while ((rc = wire_conn_next(c, &type, &r, fds, &nfds)) == 1)
+		if (on_frame(ctx, type, &r, fds, nfds))
+			return 2;
+	return rc < 0 ? -1 : 1;
 }
 
 void close_fds(int *fds, int n)

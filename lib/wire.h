@@ -168,11 +168,24 @@ int wire_conn_hello_done(const struct wire_conn *c);
  * not be received. */
 int wire_conn_fill(struct wire_conn *c);
 /* Takes the next complete frame: 1 and type/payload/fds filled (payload valid
- * until the next call), 0 when incomplete, -1 when the stream is corrupt. */
+ * until the next call), 0 when incomplete, -1 when the stream is corrupt
+ * (errno EBADMSG) or the peer's hello would not do (EPROTO). */
 int wire_conn_next(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int *fds, int *nfds);
 /* Reads until one whole frame has arrived (blocking socket); same returns as
  * wire_conn_next, with 0 meaning EOF. */
 int wire_conn_recv(struct wire_conn *c, uint8_t *type, struct rbuf *payload, int *fds, int *nfds);
+/* Gets one whole frame from wire_conn_pump: its descriptors are the
+ * handler's to keep or close.  0 to go on, nonzero to stop. */
+typedef int (*wire_frame_fn)(void *ctx, uint8_t type, struct rbuf *payload, int *fds, int nfds);
+/* The read-and-dispatch step of an event loop: reads what is there (one
+ * wire_conn_fill), then hands each whole frame to on_frame in order.
+ * 1 when every whole frame was handed out and the connection is still good;
+ * 2 when on_frame stopped it (later frames stay for the next call); 0 at
+ * end of stream, with no frame handed out; -1 on error, errno as
+ * wire_conn_fill says (EAGAIN and EINTR are no error), or from the frames:
+ * EPROTO (the peer's hello would not do) or EBADMSG (a corrupt stream),
+ * which a read never gives. */
+int wire_conn_pump(struct wire_conn *c, wire_frame_fn on_frame, void *ctx);
 void wire_conn_free(struct wire_conn *c); /* closes undelivered descriptors, not c->fd */
 /* Frees the buffer when no partial frame is held; returns the bytes the
  * connection still holds allocated (the warmer budgets them). */

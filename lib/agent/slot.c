@@ -267,29 +267,28 @@ static void on_frame(struct slot *sl, uint8_t type, struct rbuf *r)
 	}
 }
 
+static int take_link_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	struct slot *sl = ctx;
+
+	close_fds(fds, nfds);
+	agent_beat_heard();
+	on_frame(sl, type, r);
+	return sl->gone;
+}
+
 /* Reads frames from the link; -1 when it is gone. */
 int slot_read_link(struct slot *sl)
 {
-	uint8_t type;
-	struct rbuf r = { 0 };
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&sl->in);
+	int rc = wire_conn_pump(&sl->in, take_link_frame, sl);
 
-	if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR))
-		return -1;
-	while ((rc = wire_conn_next(&sl->in, &type, &r, fds, &nfds)) == 1) {
-		close_fds(fds, nfds);
-		agent_beat_heard();
-		on_frame(sl, type, &r);
-		if (sl->gone)
-			return -1;
-	}
 	if (rc < 0 && errno == EPROTO) {
 		char why[512];
 		wire_peer_refusal(&sl->in.peer, "the link", "use one flame version on both ends", why,
 		                  sizeof why);
 		msg("agent slot in: %s", why);
 	}
-	return rc < 0 ? -1 : 0;
+	return rc == 1 ? 0 : -1;
 }
 
 static int slot_loop(struct slot *sl)

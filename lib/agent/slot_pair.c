@@ -38,6 +38,14 @@ static char *socket_path(const char *token, char *err, size_t errlen)
  * leaves, which closes the channel and tells the warmer.  The end of its own
  * input is not the end of the watch: `slot in` sees it too and ends its job
  * (and says so) unless it is dead already, which is when the watch matters. */
+static int note_pgid(void *pgid, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	close_fds(fds, nfds);
+	if (type == W_JOB_PGID)
+		*(pid_t *)pgid = (pid_t)rbuf_i64(r);
+	return 0;
+}
+
 static int watch_partner(int sock)
 {
 	struct wire_conn c;
@@ -48,9 +56,7 @@ static int watch_partner(int sock)
 	wire_conn_init(&c, sock);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = sock, .events = POLLIN } };
-		uint8_t type;
-		struct rbuf r = { 0 };
-		int fds[WIRE_MAX_FDS], nfds, rc;
+		int rc;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -58,16 +64,12 @@ static int watch_partner(int sock)
 			in = -1; /* the warmer's side closed the channel */
 		if (!p[1].revents)
 			continue;
-		rc = wire_conn_fill(&c);
-		if (rc <= 0 && !(rc < 0 && (errno == EAGAIN || errno == EINTR))) {
+		rc = wire_conn_pump(&c, note_pgid, &pgid);
+		/* (a corrupt frame is not the partner gone) */
+		if (rc == 0 || (rc < 0 && errno != EBADMSG && errno != EPROTO)) {
 			if (pgid > 0)
 				kill(-pgid, SIGKILL);
 			break;
-		}
-		while (wire_conn_next(&c, &type, &r, fds, &nfds) == 1) {
-			close_fds(fds, nfds);
-			if (type == W_JOB_PGID)
-				pgid = (pid_t)rbuf_i64(&r);
 		}
 	}
 	wire_conn_free(&c);

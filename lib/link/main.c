@@ -102,48 +102,57 @@ static void __attribute__((noreturn)) leave(struct link *l)
 	_exit(0);
 }
 
+struct serving {
+	struct link *l;
+	int stopping;
+};
+
+static int take_warmer_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	struct serving *s = ctx;
+	struct link *l = s->l;
+
+	if (type == W_JOB) {
+		take_job(l, r, fds, nfds);
+		return 0;
+	}
+	close_fds(fds, nfds);
+	if (type == W_AGENT_STOP) {
+		s->stopping = 1;
+	} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
+		uint32_t id = rbuf_u32(r), sig = rbuf_u32(r);
+		for (int i = 0, n = open_slots(l); i < n; i++)
+			if (slot_state_signal(&l->slots[i].st, id) == SLOT_OK)
+				send_job_word(&l->slots[i], type, id, sig);
+	}
+	return 0;
+}
+
 static void serve(struct link *l)
 {
 	struct wire_conn c;
-	int stopping = 0;
+	struct serving s = { .l = l };
 
 	wire_conn_init(&c, l->warmer);
 	wire_conn_want_hello(&c);
 	for (;;) {
-		uint8_t type;
-		struct rbuf r = { 0 };
-		int fds[WIRE_MAX_FDS], nfds, rc;
+		int rc;
 		struct pollfd p = { .fd = l->warmer, .events = POLLIN };
 
-		if (stopping && !any_busy(l))
+		if (s.stopping && !any_busy(l))
 			leave(l);
 		if (poll(&p, 1, 200) <= 0)
 			continue;
-		rc = wire_conn_fill(&c);
-		if (rc == 0 || (rc < 0 && errno != EAGAIN && errno != EINTR)) {
-			drop_arriving_files(l);
-			_exit(0); /* the warmer is gone: closing the sessions ends the runner's jobs */
-		}
-		while ((rc = wire_conn_next(&c, &type, &r, fds, &nfds)) == 1) {
-			if (type == W_JOB) {
-				take_job(l, &r, fds, nfds);
-				continue;
-			}
-			close_fds(fds, nfds);
-			if (type == W_AGENT_STOP) {
-				stopping = 1;
-			} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
-				uint32_t id = rbuf_u32(&r), sig = rbuf_u32(&r);
-				for (int i = 0, n = open_slots(l); i < n; i++)
-					if (slot_state_signal(&l->slots[i].st, id) == SLOT_OK)
-						send_job_word(&l->slots[i], type, id, sig);
-			}
-		}
+		rc = wire_conn_pump(&c, take_warmer_frame, &s);
 		if (rc < 0 && errno == EPROTO) {
 			char why[512];
 			wire_peer_refusal(&c.peer, "the warmer", "stop it ('flame warmer stop')", why,
 			                  sizeof why);
 			lost(l, why);
+		}
+		if (rc == 0 || (rc < 0 && errno != EBADMSG)) {
+			drop_arriving_files(l);
+			_exit(0); /* the warmer is gone: closing the sessions ends the runner's jobs */
 		}
 	}
 }

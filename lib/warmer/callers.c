@@ -291,43 +291,60 @@ static void refuse_other_protocol(struct caller *c)
 	reply_text(c, W_ERROR, EXIT_FAILURE_FLAME, why);
 }
 
+/* A caller being read, and its buffer's size as W.buffered counts it. */
+struct caller_read {
+	struct caller *c;
+	size_t counted;
+};
+
+/* W.buffered follows the caller's buffer, which a read may have grown:
+ * before a frame can end the caller (caller_close takes what is counted). */
+static void count_buffer(struct caller_read *cr)
+{
+	W.buffered = W.buffered - cr->counted + cr->c->conn.cap;
+	cr->counted = cr->c->conn.cap;
+}
+
+static int take_caller_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, int nfds)
+{
+	struct caller_read *cr = ctx;
+	struct caller *c = cr->c;
+
+	count_buffer(cr);
+	/* Our hello answers the caller's, before anything else: a flame from
+	 * before the hello, which sends none, is answered with a plain W_ERROR
+	 * it can read (refuse_other_protocol). */
+	if (!c->spoke && wire_send_hello(c->fd, "warmer") < 0) {
+		close_fds(fds, nfds);
+		caller_gone(c);
+		return 1;
+	}
+	c->spoke = 1;
+	on_caller_frame(c, type, r, fds, nfds);
+	return c->fd < 0;
+}
+
 void on_caller_readable(struct caller *c)
 {
-	uint8_t type;
-	struct rbuf r = { 0 };
-	size_t before = c->conn.cap;
-	int fds[WIRE_MAX_FDS], nfds, rc = wire_conn_fill(&c->conn);
+	struct caller_read cr = { .c = c, .counted = c->conn.cap };
+	int rc = wire_conn_pump(&c->conn, take_caller_frame, &cr);
+	size_t before;
 
-	W.buffered = W.buffered - before + c->conn.cap;
+	if (c->fd < 0)
+		return;
+	count_buffer(&cr);
 	if (rc < 0 && errno == EMSGSIZE)
 		log_refusal("its request is longer than a request may be (1 MiB)");
 	else if (rc < 0 && errno == EMFILE)
 		log_refusal("the warmer was out of descriptors for its request; it retries");
-	if (rc == 0 || (rc < 0 && errno != EAGAIN)) {
-		caller_gone(c);
-		return;
-	}
-	while (c->fd >= 0 && (rc = wire_conn_next(&c->conn, &type, &r, fds, &nfds)) == 1) {
-		/* Our hello answers the caller's, before anything else: a flame
-		 * from before the hello, which sends none, is answered with a
-		 * plain W_ERROR it can read (refuse_other_protocol). */
-		if (!c->spoke && wire_send_hello(c->fd, "warmer") < 0) {
-			close_fds(fds, nfds);
-			caller_gone(c);
-			return;
-		}
-		c->spoke = 1;
-		on_caller_frame(c, type, &r, fds, nfds);
-	}
-	if (c->fd >= 0 && rc < 0 && errno == EPROTO) {
+	else if (rc < 0 && errno == EPROTO)
 		refuse_other_protocol(c);
-		caller_gone(c);
-	} else if (c->fd >= 0 && rc < 0) {
+	else if (rc < 0 && errno == EBADMSG)
 		log_refusal("it sent something that is not a request, or one over 1 MiB");
+	if (rc <= 0) {
 		caller_gone(c);
-	}
-	if (c->fd < 0)
 		return;
+	}
 	before = c->conn.cap;
 	W.buffered -= before - wire_conn_trim(&c->conn);
 	if (W.buffered > REQUEST_BUDGET && c->conn.len > 0) {
