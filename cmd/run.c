@@ -359,7 +359,8 @@ static int wait_for_job(int sock, const struct run_opts *o)
 		}
 		if (rc < 0 && errno == EPROTO) {
 			refuse_warmer(&conn);
-			w.code = OTHER_PROTOCOL;
+			w.code = OTHER_PROTOCOL; /* (< 0 like the codes that go on waiting) */
+			break;
 		}
 	}
 	wire_conn_free(&conn);
@@ -409,8 +410,8 @@ static int hand_on(struct wbuf *w, const struct run_opts *o)
 			msg("%s", err);
 			return EXIT_FAILURE_FLAME;
 		}
-		/* a failed send is answered like a closed connection: retry */
-		rc = wire_send(sock, w) < 0 ? NOT_HANDED_ON : wait_for_job(sock, o);
+		/* a failed send is answered like a connection closed before the hello */
+		rc = wire_send(sock, w) < 0 ? CLOSED_BEFORE_HELLO : wait_for_job(sock, o);
 		close(sock);
 		rc = closed_before_hello(rc);
 	}

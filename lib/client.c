@@ -310,6 +310,11 @@ int client_call(int sock, struct wbuf *req, struct wire_conn *conn, struct rbuf 
 	int fds[WIRE_MAX_FDS], nfds, rc;
 
 	if (wire_send(sock, req) < 0) {
+		/* a warmer from before the hello may have dropped us already */
+		if (client_warmer_is_other_build()) {
+			client_refusal(conn, err, errlen);
+			return CLIENT_OTHER_PROTOCOL;
+		}
 		snprintf(err, errlen, "cannot talk to the warmer: %s", strerror(errno));
 		return -1;
 	}
