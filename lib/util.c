@@ -246,11 +246,16 @@ void fd_limit_restore(void)
 
 ssize_t proc_cmdline(pid_t pid, char *buf, size_t cap)
 {
+	return proc_read(pid, "cmdline", buf, cap);
+}
+
+ssize_t proc_read(pid_t pid, const char *what, char *buf, size_t cap)
+{
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+	snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;

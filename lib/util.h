@@ -37,6 +37,9 @@ int write_all(int fd, const void *buf, size_t n);
 /* PID's command line into buf (cap > 1): its arguments, each ended by a
  * NUL, then a NUL; their length, or -1 (a process that is gone). */
 ssize_t proc_cmdline(pid_t pid, char *buf, size_t cap);
+/* The start of /proc/PID/WHAT into buf (cap > 1), NUL-terminated; its
+ * length, or -1. */
+ssize_t proc_read(pid_t pid, const char *what, char *buf, size_t cap);
 int read_all(int fd, void *buf, size_t n);
 
 int set_cloexec(int fd);

@@ -18,20 +18,11 @@ struct proc {
  * may hold spaces and parentheses, so parse after the last ')'); -1 if gone. */
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], buf[512], *close_paren;
+	char buf[512], *close_paren;
 	long ppid;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (proc_read(pid, "stat", buf, sizeof buf) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	close_paren = strrchr(buf, ')');
 	if (!close_paren || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
 		return -1;
