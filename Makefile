@@ -39,17 +39,17 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # Programs are linked by folder (ARCHITECTURE.md): each program is its own
 # objects plus the archives of the lib/ folders it runs, then lib/'s pure
 # modules (lib.a).  An archive gives a program only the modules it reaches.
-#   flame       cmd/*.c backends/*.c   lib/warmer lib/agent lib
+#   flame       cmd/*.c backends/*.c   lib/warmer lib/agent lib/map lib
 #   flame-link  cmd/link/*.c           lib/link lib/fly lib/ssh lib
 # lib/ssh links libssh2 and lib/fly libcurl: only flame-link loads them
 # (each costs a process ~6-7 ms of start-up, bench/README.md).
-LIB_DIRS   := lib lib/warmer lib/agent lib/link lib/fly lib/ssh
+LIB_DIRS   := lib lib/warmer lib/agent lib/map lib/link lib/fly lib/ssh
 FLAME_SRC  := $(wildcard cmd/*.c backends/*.c)
-FLAME_DIRS := lib/warmer lib/agent lib
+FLAME_DIRS := lib/warmer lib/agent lib/map lib
 LINK_SRC   := $(wildcard cmd/link/*.c)
 LINK_DIRS  := lib/link lib/fly lib/ssh lib
 # what unit tests and fuzzers may reach: every folder but the link's
-UNIT_DIRS  := lib/warmer lib/agent lib/link lib/fly lib/ssh lib
+UNIT_DIRS  := lib/warmer lib/agent lib/map lib/link lib/fly lib/ssh lib
 LIB_SRC    := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 SRC        := $(FLAME_SRC) $(LINK_SRC) $(LIB_SRC)
 HDR        := $(wildcard lib/*.h lib/*/*.h backends/*.h cmd/*.h)

@@ -25,11 +25,12 @@ REACH = {
     "lib": PURE,
     "lib/warmer": PURE,
     "lib/agent": PURE,
+    "lib/map": PURE,
     "lib/link": PURE + ["lib/fly", "lib/ssh"],
     "lib/fly": PURE,
     "lib/ssh": PURE,
     "backends": PURE + ["lib/warmer"],
-    "cmd": PURE + ["lib/warmer", "lib/agent", "backends"],
+    "cmd": PURE + ["lib/warmer", "lib/agent", "lib/map", "backends"],
     "cmd/link": PURE + ["lib/link"],
     "tests/unit": None,  # tests may look anywhere
     "tests/fuzz": None,
