@@ -6,8 +6,7 @@
 #include "commands.h"
 #include "config.h"
 #include "duration.h"
-#include "files.h"
-#include "files_put.h"
+#include "client_job.h"
 #include "job.h"
 #include "job_frame.h"
 #include "util.h"
@@ -26,7 +25,7 @@
 
 struct run_opts {
 	const char *pool, *get_dir, *sh;
-	char *puts[WIRE_MAX_FDS - 4];
+	char **puts;
 	int nput;
 	char **gets, **envs;
 	size_t nget, nenv;
@@ -90,11 +89,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	while ((c = cmd_parser_next(&parser, argc, argv)) != CMD_END) {
 		switch (c) {
 		case 'p': o->pool = optarg; break;
-		case OPT_PUT:
-			if (o->nput >= (int)(sizeof o->puts / sizeof o->puts[0]))
-				return usage_error("too many --put files (at most %s)", "59");
-			o->puts[o->nput++] = optarg;
+		case OPT_PUT: {
+			size_t n = (size_t)o->nput;
+			push(&o->puts, &n, optarg);
+			o->nput = (int)n;
 			break;
+		}
 		case OPT_GET: push(&o->gets, &o->nget, optarg); break;
 		case OPT_GET_DIR: o->get_dir = optarg; break;
 		case 'e': push(&o->envs, &o->nenv, optarg); break;
@@ -120,126 +120,28 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s && s[1] ? s + 1 : path;
-}
-
-/* Opens the --put files and the --get directory; descriptors go to w. */
-static int open_files(const struct run_opts *o, struct wbuf *w, char **names)
-{
-	int fd;
-	for (size_t i = 0; i < o->nget; i++) {
-		const char *why = files_get_pattern_problem(o->gets[i]);
-		if (why) {
-			msg("run: --get '%.200s' %s", o->gets[i], why);
-			return EXIT_USAGE;
-		}
-	}
-	if (o->nget) {
-		const char *dir = o->get_dir ? o->get_dir : ".";
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			msg("run: --get-dir '%.200s': %s; give an existing directory", dir, strerror(errno));
-			return EXIT_USAGE;
-		}
-		wbuf_fd(w, fd);
-	}
-	for (int i = 0; i < o->nput; i++) {
-		struct stat st;
-		fd = open(o->puts[i], O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			msg("run: cannot read --put file '%.200s': %s", o->puts[i],
-			    fd < 0 ? strerror(errno) : "not a regular file");
-			if (fd >= 0)
-				close(fd);
-			return EXIT_USAGE;
-		}
-		names[i] = (char *)base_name(o->puts[i]);
-		if (files_put_name_problem(names[i])) {
-			close(fd);
-			msg("run: --put '%.200s' has no file name to give it in the job's directory",
-			    o->puts[i]);
-			return EXIT_USAGE;
-		}
-		for (int k = 0; k < i; k++)
-			if (!strcmp(names[k], names[i])) {
-				close(fd);
-				msg("run: two --put files are both named '%.200s' in the job's directory",
-				    names[i]);
-				return EXIT_USAGE;
-			}
-		wbuf_fd(w, fd);
-	}
-	names[o->nput] = NULL;
-	return 0;
-}
-
-static char **job_env(const struct run_opts *o, int *bad)
-{
-	char **env = NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < o->nenv; i++) {
-		const char *e = o->envs[i], *eq = strchr(e, '=');
-		size_t len = eq ? (size_t)(eq - e) : strlen(e);
-		if (len == 0) {
-			usage_error("--env '%s' has no name; use NAME or NAME=VALUE", e);
-			*bad = 1;
-			break;
-		}
-		if (eq) {
-			push(&env, &n, xstrdup(e));
-		} else if (getenv(e)) {
-			push(&env, &n, xasprintf("%s=%s", e, getenv(e)));
-		}
-	}
-	if (!env)
-		env = xcalloc(1, sizeof *env);
-	return env;
-}
-
-/* The fetched files' modes are masked by it, as if created here. */
-static unsigned caller_umask(void)
-{
-	mode_t m = umask(077);
-	umask(m);
-	return (unsigned)m;
-}
-
 static int build_request(const struct run_opts *o, const struct pool_settings *ps, struct wbuf *w)
 {
-	char *names[WIRE_MAX_FDS];
 	char *sh_argv[] = { "/bin/sh", "-c", (char *)o->sh, NULL };
-	int bad = 0, rc;
-	char **env;
+	char **env = client_job_env(o->envs, o->nenv, "run");
+	struct client_job job = { .argv = o->sh ? sh_argv : o->argv,
+		                  .env = env,
+		                  .puts = o->puts,
+		                  .nput = o->nput,
+		                  .gets = o->gets,
+		                  .nget = o->nget,
+		                  .get_dir = o->get_dir,
+		                  .timeout_ms = o->timeout_ms,
+		                  .slot_ms = o->slot_ms,
+		                  .flags = o->verbose ? RUN_WANT_STARTED : 0,
+		                  .stdio = { 0, 1, 2 } };
+	int rc;
 
-	wbuf_init(w, W_RUN);
-	for (int i = 0; i < 3; i++)
-		wbuf_fd(w, i);
-	rc = open_files(o, w, names);
-	if (rc)
-		return rc;
-	env = job_env(o, &bad);
-	if (bad) {
-		strv_free(env);
+	if (!env)
 		return EXIT_USAGE;
-	}
-	client_put_settings(w, ps);
-	wbuf_i64(w, o->slot_ms);
-	wbuf_u32(w, (uint32_t)o->verbose);
-	{
-		/* the job, encoded once: every hop after this hands it on */
-		struct job_desc job = { .argv = o->sh ? sh_argv : o->argv,
-			                .env = env,
-			                .put_names = names,
-			                .get_patterns = o->gets,
-			                .getdir = o->nget ? files_get_word(caller_umask()) : 0,
-			                .timeout_ms = o->timeout_ms };
-		job_frame_write(w, &job);
-	}
+	rc = client_job_request(&job, ps, "run", w);
 	strv_free(env);
-	return 0;
+	return rc;
 }
 
 static void install_signals(void)
@@ -438,6 +340,7 @@ int cmd_run(int argc, char **argv)
 	rc = parse_run_opts(argc, argv, &o);
 	if (rc == -2) { /* --help: printed; touch nothing */
 		free(o.gets);
+		free(o.puts);
 		free(o.envs);
 		return 0;
 	}
@@ -451,10 +354,10 @@ int cmd_run(int argc, char **argv)
 		install_signals();
 		rc = hand_on(&w, &o);
 	}
-	for (int i = 3; i < w.nfds; i++)
-		close(w.fds[i]);
+	client_job_close(&w);
 	wbuf_free(&w);
 	free(o.gets);
+	free(o.puts);
 	free(o.envs);
 	return rc;
 }

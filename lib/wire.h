@@ -23,6 +23,12 @@
 #define WIRE_PROTOCOL 2
 #define WIRE_HELLO_MAGIC "FLAM"
 
+/* W_RUN's flags: the caller wants W_STARTED (where the job runs); the
+ * connection stays open after W_DONE for the caller's next W_RUN (flame
+ * map: one connection per job slot, not per job). */
+#define RUN_WANT_STARTED 1u
+#define RUN_KEEP_OPEN 2u
+
 #define WIRE_MAX_FRAME (64u << 20)
 #define WIRE_MAX_FDS 64
 /* What a caller may send the warmer in one frame: a request is small (its
@@ -32,7 +38,8 @@
 enum wire_type {
 	/* every process -> its peer, first (after WIRE_HELLO_MAGIC) */
 	W_HELLO = 99,
-	/* CLI -> warmer */
+	/* CLI -> warmer.  W_RUN {settings, i64 slot timeout, u32 RUN_* flags, the
+	 * job frame (job_frame.h)} with the job's descriptors */
 	W_RUN = 1,
 	W_SIGNAL,
 	W_LS,

@@ -72,6 +72,16 @@ void caller_finish(struct caller *c)
 	c->runner = NULL;
 }
 
+/* The job is over and the connection stays: the caller's next W_RUN is read
+ * as its first was. */
+void caller_next_job(struct caller *c)
+{
+	job_request_free(&c->job);
+	c->state = C_CONNECTED;
+	c->pool = NULL;
+	c->runner = NULL;
+}
+
 void sweep_callers(void)
 {
 	struct caller **pp = &W.callers;
@@ -131,7 +141,11 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 		return;
 	}
 	slot_override = rbuf_i64(r);
-	j->want_started = rbuf_u32(r) ? 1 : 0;
+	{
+		uint32_t flags = rbuf_u32(r);
+		j->want_started = (flags & RUN_WANT_STARTED) != 0;
+		j->keep_open = (flags & RUN_KEEP_OPEN) != 0;
+	}
 	memcpy(j->fds, fds, sizeof(int) * nfds);
 	j->nfds = nfds;
 	/* the job itself is checked, not parsed: it goes on as it came */

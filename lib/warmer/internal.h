@@ -62,6 +62,7 @@ void reply_error(struct caller *c, int code, const char *fmt, ...) __attribute__
 void job_request_free(struct job_request *j);
 void caller_close(struct caller *c);
 void caller_finish(struct caller *c);
+void caller_next_job(struct caller *c);
 void caller_gone(struct caller *c);
 void sweep_callers(void);
 void on_caller_readable(struct caller *c);

@@ -216,7 +216,10 @@ void warmer_on_job_done(struct runner *r, uint32_t job, int64_t status, int64_t 
 		wbuf_free(&w);
 	}
 	c->state = C_CONNECTED;
-	caller_finish(c);
+	if (c->job.keep_open && c->fd >= 0)
+		caller_next_job(c);
+	else
+		caller_finish(c);
 	if (r->state == R_DRAINING && r->busy == 0)
 		stop_runner(r);
 	/* Busy counts are not journaled: they mean nothing once we are gone. */

@@ -47,6 +47,7 @@ struct job_request {
 	unsigned char *frame;
 	size_t frame_len;
 	int want_started;      /* the caller wants W_STARTED (flame run -v) */
+	int keep_open;         /* after W_DONE the caller sends its next job */
 	int fds[WIRE_MAX_FDS]; /* in the job frame's order (job_frame.h) */
 	int nfds;
 };
