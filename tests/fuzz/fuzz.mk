@@ -8,13 +8,13 @@
 # clang's libFuzzer runtime is Debian's libclang-rt-14-dev.
 
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := config config_fly duration state wire hello job fly_machine agent_conf
+FUZZ_NAMES := config config_fly duration state wire hello job fly_machine agent_conf joblog
 FUZZ_BIN   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 # the library is built for coverage (fuzzer-no-link); the harness links the runtime
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_FLAGS := -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_FLAGS     := -fsanitize=fuzzer $(FUZZ_SAN)
-FUZZ_OBJ   := $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard lib/*.c lib/warmer/*.c lib/agent/*.c))
+FUZZ_OBJ   := $(patsubst %.c,build/fuzz/obj/%.o,$(wildcard lib/*.c lib/warmer/*.c lib/agent/*.c lib/map/*.c))
 FUZZ_LIB   := build/fuzz/libflame.a
 
 build/fuzz/obj/%.o: %.c $(HDR)
