@@ -8,7 +8,7 @@
 # clang's libFuzzer runtime is Debian's libclang-rt-14-dev.
 
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES := config config_fly duration state wire hello job fly_machine agent_conf template
+FUZZ_NAMES := config config_fly duration state wire hello job fly_machine agent_conf template joblog
 FUZZ_BIN   := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 # the library is built for coverage (fuzzer-no-link); the harness links the runtime
 FUZZ_SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
