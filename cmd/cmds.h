@@ -5,6 +5,7 @@
 #define FLAME_CMDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_map(int argc, char **argv);
 int cmd_pool_ls(int argc, char **argv);
 int cmd_pool_scale(int argc, char **argv);
 int cmd_pool_key(int argc, char **argv);

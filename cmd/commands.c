@@ -2,8 +2,10 @@
  * dispatcher that walks it, and the option parser built from it. */
 #include "commands.h"
 #include "cmds.h"
+#include "duration.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,32 @@ static const struct cmd_option run_options[] = {
 	NO_OPTION,
 };
 
+static const struct cmd_option map_options[] = {
+	{ "pool", 'p', "NAME", "pool to run in (default: default)", 0 },
+	{ "jobs", 'j', "N", "jobs at a time (default: every slot the pool can grow to)", 0 },
+	{ "null", '0', NULL, "inputs end with NUL, not newline", 0 },
+	{ "keep-order", 'k', NULL, "show output in the order of the inputs", 0 },
+	{ "line-buffer", OPT_LINE_BUFFER, NULL, "pass output on line by line as it comes", 0 },
+	{ "tag", OPT_TAG, NULL, "put the input and a tab before each line of output", 0 },
+	{ "sh", OPT_SH, "STRING", "run STRING with /bin/sh -c, inputs quoted", 0 },
+	{ "put", OPT_PUT, "FILE", "copy FILE into each job's directory first (repeatable)", 0 },
+	{ "get", OPT_GET, "PATTERN", "fetch matching files after each job (repeatable)", 0 },
+	{ "get-dir", OPT_GET_DIR, "DIR", "where fetched files go (default: .)", 0 },
+	{ "env", 'e', "NAME[=VALUE]", "set NAME in every job (repeatable)", 0 },
+	{ "timeout", 't', "DURATION", "kill a job after DURATION", 0 },
+	{ "slot-timeout", OPT_SLOT_TIMEOUT, "DURATION", "how long a job may wait for a slot", 0 },
+	{ "retries", OPT_RETRIES, "N", "tries per job when its runner is lost (default: 1)", 0 },
+	{ "retry-failed-commands", OPT_RETRY_FAILED, NULL, "--retries also when the command fails", 0 },
+	{ "halt", OPT_HALT, "SPEC", "stop early: now|soon,fail|success|done=N[%]", 0 },
+	{ "joblog", OPT_JOBLOG, "FILE", "log each job in GNU parallel's format", 0 },
+	{ "joblog-extra", OPT_JOBLOG_EXTRA, NULL, "add flame's columns to the joblog", 0 },
+	{ "resume", OPT_RESUME, NULL, "skip the jobs the joblog has", 0 },
+	{ "resume-failed", OPT_RESUME_FAILED, NULL, "skip the joblog's jobs that succeeded", 0 },
+	{ "bar", OPT_BAR, NULL, "show progress on a terminal", 0 },
+	{ "verbose", 'v', NULL, "say each job's command", 0 },
+	NO_OPTION,
+};
+
 static const struct cmd_option pool_ls_options[] = {
 	{ "json", OPT_JSON, NULL, "print one JSON document", 0 },
 	NO_OPTION,
@@ -55,6 +83,8 @@ const struct command cmd_table[] = {
 	  flame_options, 0 },
 	{ "run", cmd_run, "[OPTIONS] [--] CMD [ARG...]\n[OPTIONS] --sh 'SHELL STRING'",
 	  "run a command on a runner of a pool", NULL, run_options, CMD_OPTIONS_FIRST },
+	{ "map", cmd_map, "[OPTIONS] [--] CMD [ARG...] [::: INPUT... | :::: FILE]\n[OPTIONS] --sh 'SHELL STRING' [::: INPUT... | :::: FILE]",
+	  "run a command once per input, as GNU parallel does", NULL, map_options, CMD_OPTIONS_FIRST },
 	{ "pool", NULL, "ls|scale|key ...", "show the pools or change one", NULL, NULL, 0 },
 	{ "pool ls", cmd_pool_ls, "[--json]", "show pools, their limits and runners", "list",
 	  pool_ls_options, 0 },
@@ -267,4 +297,20 @@ int cmd_no_operands(const char *path, int argc, char **argv)
 int cmd_exit_status(int parsed)
 {
 	return parsed == CMD_HELP ? 0 : EXIT_USAGE;
+}
+
+int cmd_usage_error(const char *path, const char *fmt, const char *arg)
+{
+	char text[512];
+	snprintf(text, sizeof text, fmt, arg);
+	msg("%s: %s; see 'flame %s --help'", path, text, path);
+	return EXIT_USAGE;
+}
+
+int cmd_parse_duration(const char *path, const char *opt, const char *arg, int64_t *out)
+{
+	if (duration_parse(arg, out) == 0 && *out > 0)
+		return 0;
+	msg("%s: %s '%.200s' is not a duration above zero such as 30s, 500ms or 5m", path, opt, arg);
+	return -1;
 }

@@ -7,6 +7,7 @@
 #define FLAME_COMMANDS_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The key of an option: its short letter, or one of these when it has none
@@ -22,6 +23,16 @@ enum cmd_option_key {
 	OPT_MAX,
 	OPT_MAX_CONCURRENCY,
 	OPT_TABLE,
+	OPT_TAG,
+	OPT_RETRIES,
+	OPT_RETRY_FAILED,
+	OPT_HALT,
+	OPT_JOBLOG,
+	OPT_JOBLOG_EXTRA,
+	OPT_RESUME,
+	OPT_RESUME_FAILED,
+	OPT_BAR,
+	OPT_LINE_BUFFER,
 };
 
 /* Who a command or an option is for. */
@@ -61,7 +72,7 @@ int cmd_dispatch(int argc, char **argv);
 #define CMD_END (-1)  /* no more options: operands start at optind */
 #define CMD_HELP (-2) /* -h or --help: the command's help is printed (exit 0) */
 #define CMD_BAD (-3)  /* a wrong option: one line said why (exit EXIT_USAGE) */
-#define CMD_MAX_OPTIONS 15
+#define CMD_MAX_OPTIONS 31
 
 struct cmd_parser {
 	const struct command *cmd;
@@ -77,6 +88,12 @@ int cmd_parser_next(struct cmd_parser *p, int argc, char **argv);
 /* For commands that take neither operands nor options but -h: CMD_END to
  * go on, else CMD_HELP or CMD_BAD (the help or the reason said). */
 int cmd_no_operands(const char *path, int argc, char **argv);
+
+/* One line "PATH: TEXT; see 'flame PATH --help'" (TEXT is fmt with arg),
+ * and EXIT_USAGE to return. */
+int cmd_usage_error(const char *path, const char *fmt, const char *arg);
+/* An option's duration, above zero: 0, or -1 after one line "PATH: ...". */
+int cmd_parse_duration(const char *path, const char *opt, const char *arg, int64_t *out);
 
 /* The exit status after CMD_HELP (0) or CMD_BAD (EXIT_USAGE). */
 int cmd_exit_status(int parsed);

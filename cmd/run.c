@@ -53,33 +53,6 @@ static void on_signal(int sig)
 	errno = e;
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	char text[512];
-	snprintf(text, sizeof text, fmt, arg);
-	msg("run: %s; see 'flame run --help'", text);
-	return EXIT_USAGE;
-}
-
-static void push(char ***v, size_t *n, const char *s)
-{
-	*v = xrealloc(*v, (*n + 2) * sizeof **v);
-	(*v)[(*n)++] = (char *)s;
-	(*v)[*n] = NULL;
-}
-
-static int parse_duration_opt(const char *opt, const char *arg, int64_t *out)
-{
-	if (duration_parse(arg, out) < 0 || *out <= 0) {
-		char text[300];
-		snprintf(text, sizeof text,
-		         "%s '%.200s' is not a duration above zero such as 30s, 500ms or 5m", opt, arg);
-		msg("run: %s", text);
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
 	struct cmd_parser parser;
@@ -91,19 +64,19 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'p': o->pool = optarg; break;
 		case OPT_PUT: {
 			size_t n = (size_t)o->nput;
-			push(&o->puts, &n, optarg);
+			strv_push(&o->puts, &n, optarg);
 			o->nput = (int)n;
 			break;
 		}
-		case OPT_GET: push(&o->gets, &o->nget, optarg); break;
+		case OPT_GET: strv_push(&o->gets, &o->nget, optarg); break;
 		case OPT_GET_DIR: o->get_dir = optarg; break;
-		case 'e': push(&o->envs, &o->nenv, optarg); break;
+		case 'e': strv_push(&o->envs, &o->nenv, optarg); break;
 		case 't':
-			if (parse_duration_opt("--timeout", optarg, &o->timeout_ms) < 0)
+			if (cmd_parse_duration("run", "--timeout", optarg, &o->timeout_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_SLOT_TIMEOUT:
-			if (parse_duration_opt("--slot-timeout", optarg, &o->slot_ms) < 0)
+			if (cmd_parse_duration("run", "--slot-timeout", optarg, &o->slot_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_SH: o->sh = optarg; break;
@@ -114,9 +87,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	}
 	o->argv = argv + optind;
 	if (o->sh && o->argv[0])
-		return usage_error("--sh takes the whole command; drop '%s' or --sh", o->argv[0]);
+		return cmd_usage_error("run", "--sh takes the whole command; drop '%s' or --sh", o->argv[0]);
 	if (!o->sh && !o->argv[0])
-		return usage_error("%s", "missing command: flame run [OPTIONS] -- CMD [ARG...]");
+		return cmd_usage_error("run", "%s", "missing command: flame run [OPTIONS] -- CMD [ARG...]");
 	return 0;
 }
 

@@ -144,14 +144,17 @@ _flame()
         if [[ $cur == -* ]]; then
             _flame_words "--help -h --version -V" "$cur"
         else
-            _flame_words "run pool warmer help version" "$cur"
+            _flame_words "run map pool warmer help version" "$cur"
         fi
         return 0
     fi
 
     local i w
+    # run and map: the options that take a value
+    local valopts="-p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh"
+    [[ ${words[1]} == map ]] && valopts+=" -j --jobs --retries --halt --joblog"
     case ${words[1]} in
-    run)
+    run | map)
         case $prev in
         -p | --pool)
             _flame_words "$(_flame_pools)" "$cur"
@@ -162,10 +165,13 @@ _flame()
         --get-dir)
             _flame_dirs "$cur"
             return 0 ;;
+        --joblog | ::::)
+            _flame_files "$cur"
+            return 0 ;;
         -e | --env)
             mapfile -t COMPREPLY < <(compgen -e -- "$cur")
             return 0 ;;
-        --get | -t | --timeout | --slot-timeout | --sh)
+        --get | -t | --timeout | --slot-timeout | --sh | -j | --jobs | --retries | --halt)
             return 0 ;;
         esac
 
@@ -178,11 +184,12 @@ _flame()
             --)
                 cmd=$((i + 1))
                 break ;;
-            -p | --pool | --put | --get | --get-dir | -e | --env | -t | --timeout | --slot-timeout | --sh)
-                # the value is the next word (`--pool=NAME`: `=` comes first)
-                if [[ ${words[i + 1]-} == = ]]; then ((i += 2)); else ((i += 1)); fi ;;
             =) ;;
-            -*) ;;
+            -*)
+                # a value is the next word (`--pool=NAME`: `=` comes first)
+                if [[ " $valopts " == *" $w "* ]]; then
+                    if [[ ${words[i + 1]-} == = ]]; then ((i += 2)); else ((i += 1)); fi
+                fi ;;
             *)
                 cmd=$i
                 break ;;
@@ -191,7 +198,11 @@ _flame()
 
         if ((cmd < 0)); then
             if [[ $cur == -* ]]; then
-                _flame_words "-p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh -v --verbose --" "$cur"
+                if [[ ${words[1]} == map ]]; then
+                    _flame_words "-p --pool -j --jobs -0 --null -k --keep-order --line-buffer --tag --sh --put --get --get-dir -e --env -t --timeout --slot-timeout --retries --retry-failed-commands --halt --joblog --joblog-extra --resume --resume-failed --bar -v --verbose --" "$cur"
+                else
+                    _flame_words "-p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh -v --verbose --" "$cur"
+                fi
                 return 0
             fi
             cmd=$cword

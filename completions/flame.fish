@@ -107,7 +107,7 @@ function __flame_run_state
             case --
                 echo command
                 return
-            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh
+            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh -j --jobs --retries --halt --joblog
                 set skip 1
             case '-*'
             case '*'
@@ -135,13 +135,15 @@ function __flame_sub_wants_action
     test (count $words) -eq 2; and test "$words[2]" = $argv[1]
 end
 
-function __flame_run_in_options
-    __flame_sub run; or return 1
+# True while flame's own options of `flame $argv[1]` (run or map, whose
+# words stand alike) are typed; __flame_after_options once the command is.
+function __flame_in_options
+    __flame_sub $argv[1]; or return 1
     test (__flame_run_state) = options
 end
 
-function __flame_run_after_options
-    __flame_sub run; or return 1
+function __flame_after_options
+    __flame_sub $argv[1]; or return 1
     not test (__flame_run_state) = options
 end
 
@@ -161,7 +163,7 @@ function __flame_run_command_words
             case --
                 printf '%s\n' $words[(math $i + 1)..-1]
                 return
-            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh
+            case -p --pool --put --get --get-dir -e --env -t --timeout --slot-timeout --sh -j --jobs --retries --halt --joblog
                 set skip 1
             case '-*'
             case '*'
@@ -213,6 +215,7 @@ complete -c flame -f
 
 # flame <TAB>
 complete -c flame -n __fish_use_subcommand -a run -d 'Run a command on a runner of a pool'
+complete -c flame -n __fish_use_subcommand -a map -d 'Run a command once per input, as GNU parallel does'
 complete -c flame -n __fish_use_subcommand -a pool -d 'List the pools or change one'
 complete -c flame -n __fish_use_subcommand -a warmer -d 'Query or control the warmer'
 complete -c flame -n __fish_use_subcommand -a help -d 'Show usage'
@@ -221,17 +224,43 @@ complete -c flame -n __fish_use_subcommand -s h -l help -d 'Show usage'
 complete -c flame -n __fish_use_subcommand -s V -l version -d 'Show the version'
 
 # flame run
-complete -c flame -n __flame_run_in_options -s p -l pool -x -a '(__flame_pools)' -d 'Pool to run in'
-complete -c flame -n __flame_run_in_options -l put -r -F -d 'Copy FILE into the scratch directory first'
-complete -c flame -n __flame_run_in_options -l get -x -d 'Copy back files matching PATTERN after exit'
-complete -c flame -n __flame_run_in_options -l get-dir -x -a '(__fish_complete_directories)' -d 'Directory where --get files land'
-complete -c flame -n __flame_run_in_options -s e -l env -x -a '(set -n -x)' -d 'Set NAME or NAME=VALUE in the job'
-complete -c flame -n __flame_run_in_options -s t -l timeout -x -d 'Kill the job after DURATION'
-complete -c flame -n __flame_run_in_options -l slot-timeout -x -d 'Wait at most DURATION for a free slot'
-complete -c flame -n __flame_run_in_options -l sh -x -d 'Run STRING with /bin/sh -c'
-complete -c flame -n __flame_run_in_options -s v -l verbose -d 'Report where the job ran and how long it waited'
-complete -c flame -n __flame_run_in_options -a '(__fish_complete_command)'
-complete -c flame -n __flame_run_after_options -a '(__flame_run_complete_command)'
+complete -c flame -n '__flame_in_options run' -s p -l pool -x -a '(__flame_pools)' -d 'Pool to run in'
+complete -c flame -n '__flame_in_options run' -l put -r -F -d 'Copy FILE into the scratch directory first'
+complete -c flame -n '__flame_in_options run' -l get -x -d 'Copy back files matching PATTERN after exit'
+complete -c flame -n '__flame_in_options run' -l get-dir -x -a '(__fish_complete_directories)' -d 'Directory where --get files land'
+complete -c flame -n '__flame_in_options run' -s e -l env -x -a '(set -n -x)' -d 'Set NAME or NAME=VALUE in the job'
+complete -c flame -n '__flame_in_options run' -s t -l timeout -x -d 'Kill the job after DURATION'
+complete -c flame -n '__flame_in_options run' -l slot-timeout -x -d 'Wait at most DURATION for a free slot'
+complete -c flame -n '__flame_in_options run' -l sh -x -d 'Run STRING with /bin/sh -c'
+complete -c flame -n '__flame_in_options run' -s v -l verbose -d 'Report where the job ran and how long it waited'
+complete -c flame -n '__flame_in_options run' -a '(__fish_complete_command)'
+complete -c flame -n '__flame_after_options run' -a '(__flame_run_complete_command)'
+
+# flame map
+complete -c flame -n '__flame_in_options map' -s p -l pool -x -a '(__flame_pools)' -d 'Pool to run in'
+complete -c flame -n '__flame_in_options map' -s j -l jobs -x -d 'Jobs at a time'
+complete -c flame -n '__flame_in_options map' -s 0 -l null -d 'Inputs end with NUL, not newline'
+complete -c flame -n '__flame_in_options map' -s k -l keep-order -d 'Show output in the order of the inputs'
+complete -c flame -n '__flame_in_options map' -l line-buffer -d 'Pass output on line by line as it comes'
+complete -c flame -n '__flame_in_options map' -l tag -d 'Put the input and a tab before each line'
+complete -c flame -n '__flame_in_options map' -l sh -x -d 'Run STRING with /bin/sh -c, inputs quoted'
+complete -c flame -n '__flame_in_options map' -l put -r -F -d 'Copy FILE into each job directory first'
+complete -c flame -n '__flame_in_options map' -l get -x -d 'Fetch files matching PATTERN after each job'
+complete -c flame -n '__flame_in_options map' -l get-dir -x -a '(__fish_complete_directories)' -d 'Directory where --get files land'
+complete -c flame -n '__flame_in_options map' -s e -l env -x -a '(set -n -x)' -d 'Set NAME or NAME=VALUE in every job'
+complete -c flame -n '__flame_in_options map' -s t -l timeout -x -d 'Kill a job after DURATION'
+complete -c flame -n '__flame_in_options map' -l slot-timeout -x -d 'How long a job may wait for a slot'
+complete -c flame -n '__flame_in_options map' -l retries -x -d 'Tries per job when its runner is lost'
+complete -c flame -n '__flame_in_options map' -l retry-failed-commands -d 'Retry also when the command fails'
+complete -c flame -n '__flame_in_options map' -l halt -x -a 'never now,fail=1 soon,fail=1 now,success=1 soon,success=1' -d 'Stop early'
+complete -c flame -n '__flame_in_options map' -l joblog -r -F -d 'Log each job in GNU parallel format'
+complete -c flame -n '__flame_in_options map' -l joblog-extra -d 'Add flame columns to the joblog'
+complete -c flame -n '__flame_in_options map' -l resume -d 'Skip the jobs the joblog has'
+complete -c flame -n '__flame_in_options map' -l resume-failed -d 'Skip the joblog jobs that succeeded'
+complete -c flame -n '__flame_in_options map' -l bar -d 'Show progress on a terminal'
+complete -c flame -n '__flame_in_options map' -s v -l verbose -d 'Say each job command'
+complete -c flame -n '__flame_in_options map' -a '(__fish_complete_command)'
+complete -c flame -n '__flame_after_options map' -a '(__flame_run_complete_command)'
 
 # flame pool
 complete -c flame -n '__flame_sub_wants_action pool' -a ls -d 'List the pools, their runners and slots'

@@ -138,13 +138,6 @@ void client_job_close(struct wbuf *w)
 		w->nfds = 3;
 }
 
-static void push(char ***v, size_t *n, char *s)
-{
-	*v = xrealloc(*v, (*n + 2) * sizeof **v);
-	(*v)[(*n)++] = s;
-	(*v)[*n] = NULL;
-}
-
 char **client_job_env(char *const *specs, size_t n, const char *who)
 {
 	char **env = xcalloc(1, sizeof *env);
@@ -159,9 +152,9 @@ char **client_job_env(char *const *specs, size_t n, const char *who)
 			return NULL;
 		}
 		if (eq)
-			push(&env, &len, xstrdup(e));
+			strv_push(&env, &len, xstrdup(e));
 		else if (getenv(e))
-			push(&env, &len, xasprintf("%s=%s", e, getenv(e)));
+			strv_push(&env, &len, xasprintf("%s=%s", e, getenv(e)));
 	}
 	return env;
 }

@@ -158,6 +158,13 @@ int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+void strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof **v);
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
 void strv_free(char **v)
 {
 	if (!v)

@@ -51,6 +51,8 @@ int parse_long(const char *s, long min, long max, long *out);
 /* The whole of a file of at most max bytes, NUL-terminated (malloc'd), its
  * length in *len if len is not NULL; NULL with errno set (EFBIG if larger). */
 char *read_small_file(const char *path, size_t max, size_t *len);
+/* Appends s (not copied) to the NULL-terminated vector *v of *n strings. */
+void strv_push(char ***v, size_t *n, char *s);
 /* Free a NULL-terminated vector of strings and the vector itself. */
 void strv_free(char **v);
 size_t strv_len(char *const *v);

@@ -106,6 +106,23 @@ int map_input_next(struct map_input *in, const char **rec, size_t *len)
 	return 1;
 }
 
+int map_input_ready(const struct map_input *in)
+{
+	if (in->fd < 0 || in->eof)
+		return 1;
+	return in->end > in->start && memchr(in->buf + in->start, in->sep, in->end - in->start);
+}
+
+int map_input_fd_of(const struct map_input *in)
+{
+	return in->fd;
+}
+
+int map_input_fill(struct map_input *in)
+{
+	return in->fd < 0 || in->eof ? 0 : fill(in);
+}
+
 void map_input_free(struct map_input *in)
 {
 	if (!in)

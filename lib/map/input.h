@@ -20,6 +20,14 @@ struct map_input *map_input_words(char *const *words, size_t n);
  * reading failed (errno says why). */
 int map_input_next(struct map_input *in, const char **rec, size_t *len);
 
+/* For a caller that must not block on a slow pipe (`tail -f | flame map`):
+ * whether map_input_next() can answer without reading (a whole record is
+ * held, or the end was seen; always for words), the descriptor to poll
+ * otherwise, and one read of what is there: 0, or -1 (errno). */
+int map_input_ready(const struct map_input *in);
+int map_input_fd_of(const struct map_input *in);
+int map_input_fill(struct map_input *in);
+
 void map_input_free(struct map_input *in);
 
 #endif

@@ -65,7 +65,7 @@ test_expect_success 'sourcing the file alone defines _flame and registers it for
 '
 
 test_expect_success 'flame <TAB> offers the subcommands' '
-	expect_comp "flame " run pool warmer help version
+	expect_comp "flame " run map pool warmer help version
 '
 
 test_expect_success 'flame r<TAB> completes run; the internal agent is not offered' '
@@ -103,6 +103,19 @@ test_expect_success 'pool and warmer actions and their options' '
 test_expect_success 'flame run -<TAB> offers every option of run' '
 	offers "flame run -" -p --pool --put --get --get-dir -e --env -t --timeout \
 		--slot-timeout --sh -v --verbose
+'
+
+test_expect_success 'flame map -<TAB> offers every option of map; its values are not taken for the command' '
+	offers "flame map -" -p --pool -j --jobs -0 --null -k --keep-order --line-buffer --tag --sh \
+		--put --get --get-dir -e --env -t --timeout --slot-timeout --retries \
+		--retry-failed-commands --halt --joblog --joblog-extra --resume --resume-failed --bar \
+		-v --verbose &&
+	expect_comp "flame map --pool t" thumbs &&
+	offers "flame map -j 4 -k -" --tag --joblog &&
+	: >input.dat &&
+	offers "flame map --joblog in" input.dat &&
+	got=$(comp "flame map -j 4 gzip ") &&
+	not grep -qx -- --joblog <<<"$got"
 '
 
 test_expect_success 'files after --put, directories after --get-dir' '

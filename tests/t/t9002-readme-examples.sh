@@ -118,12 +118,23 @@ test_expect_success 'Quick start: its flame run prints the SHA-256 of the README
 	equals "$(sha256sum README.md)" "$(cat out)"
 '
 
-test_expect_success 'the run synopsis lists exactly the options of flame run --help' '
-	b=$(readme_block "flame run [OPTIONS] --sh '"'"'SHELL STRING'"'"'")
-	"$FLAME" run --help >help
+# synopsis_options_in_help COMMAND LINE: the README block with LINE names
+# only options that `flame COMMAND --help` has.
+synopsis_options_in_help () {
+	local b o
+	b=$(readme_block "$2") || return 1
+	"$FLAME" "$1" --help >help
 	for o in $(grep -o -- "-[-a-z]*" "$b" | sort -u); do
-		grep -q -- "$o" help || { echo "synopsis has $o, help does not"; exit 1; }
+		grep -q -- "$o" help || { echo "synopsis has $o, help does not" >&9; return 1; }
 	done
+}
+
+test_expect_success 'the run synopsis lists exactly the options of flame run --help' '
+	synopsis_options_in_help run "flame run [OPTIONS] --sh '"'"'SHELL STRING'"'"'"
+'
+
+test_expect_success 'the map synopsis names only options of flame map --help' '
+	synopsis_options_in_help map "flame map [OPTIONS] --sh '"'"'SHELL STRING'"'"' [::: INPUT... | :::: FILE]"
 '
 
 test_expect_success 'the configuration example is accepted as written' '
@@ -155,6 +166,20 @@ test_expect_success 'the Makefile example under make -j16 converts every .mov' '
 	for i in 1 2 3 4 5 6 7 8; do echo "movie $i" >m$i.mov; done
 	bash -e "$b" >out 2>&1
 	for i in 1 2 3 4 5 6 7 8; do cmp m$i.mov m$i.mp4; done
+'
+
+test_expect_success 'the flame map examples: videos converted, thumbnails logged and resumed, a shell per job' '
+	cp "$(readme_block "\"thumbs\": { \"max\": 1 }")" flame.json
+	b=$(readme_block "ls *.mov | flame map -p ffmpeg --put {} --get {.}.mp4 \\")
+	rm -f ./*.mov ./*.mp4
+	for i in 1 2 3; do echo "video $i" >v$i.mov; done
+	cp "$README" README.md && cp "$SRC_ROOT/CHANGELOG.md" CHANGELOG.md
+	bash -e "$b" >out 2>err
+	test ! -s err
+	for i in 1 2 3; do cmp v$i.mov v$i.mp4 && cmp v$i.mov v$i.png; done
+	test "$(wc -l <thumbs.log)" = 4
+	printf "README.md: %s\nCHANGELOG.md: %s\n" "$(wc -l <README.md)" "$(wc -l <CHANGELOG.md)" >want
+	cmp want out
 '
 
 test_expect_success 'the cron line runs from HOME with its pool in the user file (flame and the job at sandbox paths)' '

@@ -18,7 +18,7 @@ import re
 import sys
 
 LONG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-SHORT = r"-[A-Za-z]"
+SHORT = r"-[A-Za-z0-9]"
 
 
 def code_lines(text):
@@ -40,7 +40,7 @@ def bash(text):
             elif re.fullmatch(r"[a-z][a-z-]*", w):
                 cmds.add(w)
     for l in lines:
-        m = re.match(r"\s*((?:-[-A-Za-z]*\s*\|\s*)*-[-A-Za-z]*)\)", l)
+        m = re.match(r"\s*((?:-[-A-Za-z0-9]*\s*\|\s*)*-[-A-Za-z0-9]*)\)", l)
         if m:
             opts |= {w for w in re.split(r"[\s|]+", m.group(1)) if re.fullmatch(SHORT, w)}
     return opts, cmds
@@ -69,17 +69,17 @@ def fish(text):
     for l in lines:
         s = l.strip()
         if s.startswith("case "):
-            opts |= {w for w in s.split()[1:] if re.fullmatch(r"-[A-Za-z]|--[a-z][a-z0-9-]*", w)}
+            opts |= {w for w in s.split()[1:] if re.fullmatch(r"-[A-Za-z0-9]|--[a-z][a-z0-9-]*", w)}
         if not s.startswith("complete -c flame "):
             continue
-        opts |= {"-" + x for x in re.findall(r"(?<!\S)-s ([A-Za-z])(?!\S)", s)}
+        opts |= {"-" + x for x in re.findall(r"(?<!\S)-s ([A-Za-z0-9])(?!\S)", s)}
         opts |= {"--" + x for x in re.findall(r"(?<!\S)-l ([a-z][a-z0-9-]*)", s)}
         cmds |= set(re.findall(r"(?<!\S)-a ([a-z][a-z-]*)(?!\S)", s))
     return opts, cmds
 
 
 def man(text):
-    opts = {"-" + w for w in re.findall(r"\bFl (-?[A-Za-z][-A-Za-z0-9]*)", text)}
+    opts = {"-" + w for w in re.findall(r"\bFl (-?[A-Za-z0-9][-A-Za-z0-9]*)", text)}
     return opts, set()
 
 
