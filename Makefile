@@ -77,7 +77,7 @@ DEPS_TEST  := clang libclang-rt-14-dev libcmocka-dev openssh-server openssh-clie
 DEPS_DOCS  := mandoc man-db
 # make lint
 DEPS_LINT  := cppcheck clang-format shellcheck
-DEPS_BENCH := parallel hyperfine time jq
+DEPS_BENCH := parallel hyperfine time jq ffmpeg
 # make image (examples/fly/image.mk)
 DEPS_IMAGE := buildah debootstrap
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DOCS) $(DEPS_LINT) $(DEPS_BENCH) $(DEPS_IMAGE)

@@ -9,7 +9,8 @@
 #      both ways;
 #   3. `true` jobs over two hosts (2 x 8 slots): at least 5x the jobs/s of GNU
 #      parallel -S through pre-started ControlMasters and 2x the jobs/s of
-#      `xargs -P 16 ssh` through the ControlMasters.
+#      `xargs -P 16 ssh` through the ControlMasters; `flame map` (issue 11) at
+#      least 20x and 5x.
 #
 # Set-up (bench/lib-sshd.sh): two sshds, "a" and "b", on free ports of 127.0.0.1,
 # run as root with keys made for the run, StrictModes no, UsePAM no and
@@ -41,6 +42,7 @@
 #    ratios is printed too.
 # 3. fan-out: FANOUT_ROUNDS rounds (order rotated) of JOBS jobs each:
 #      flame     seq JOBS | xargs -P 16 -I{} $FLAME run -p fan -- true
+#      map       seq JOBS | $FLAME map -p fan -j16 true
 #      parallel  seq JOBS | parallel --will-cite -j8 -S 8/a,8/b --ssh 'ssh -F CFG -o ProxyCommand=false' true
 #                (-j8 = 8 job slots per sshlogin: 16 in all, as flame and xargs)
 #      xargs-cm  seq JOBS/2 | xargs -P 8 -I{} ssh -F CFG -o ProxyCommand=false a true &
@@ -199,6 +201,12 @@ fo_flame () {
 	seq "$JOBS" | xargs -P 16 -I{} "$FLAME" run -p fan -- true || bench_die "xargs flame run failed: ${PIPESTATUS[*]}"
 	t1=$(now_us); echo $((t1 - t0))
 }
+fo_map () {
+	local t0 t1
+	t0=$(now_us)
+	seq "$JOBS" | "$FLAME" map -p fan -j16 true || bench_die "flame map failed: ${PIPESTATUS[*]}"
+	t1=$(now_us); echo $((t1 - t0))
+}
 fo_par () {
 	local t0 t1
 	t0=$(now_us)
@@ -220,9 +228,9 @@ fo_xcm () {
 	[ "$rc" -eq 0 ] || bench_die "xargs ssh (ControlMaster) failed: $rc"
 	echo $((t1 - t0))
 }
-for f in fo_flame fo_par fo_xcm; do : >"$OUT/$f"; done
+for f in fo_flame fo_map fo_par fo_xcm; do : >"$OUT/$f"; done
 bench_log "$FO_ROUNDS rounds of $JOBS true jobs over 2 hosts x 8: flame, parallel -S (ControlMasters), xargs ssh (ControlMasters)"
-orders=("fo_flame fo_par fo_xcm" "fo_xcm fo_par fo_flame" "fo_par fo_flame fo_xcm")
+orders=("fo_flame fo_map fo_par fo_xcm" "fo_xcm fo_par fo_map fo_flame" "fo_par fo_flame fo_xcm fo_map")
 for ((r = 1; r <= FO_ROUNDS; r++)); do
 	line="round $r:"
 	for f in ${orders[$(((r - 1) % 3))]}; do
@@ -234,8 +242,9 @@ for ((r = 1; r <= FO_ROUNDS; r++)); do
 	bench_log "${line%,}"
 done
 jps () { calc "$JOBS * 1e6 / $(median <"$OUT/$1")"; }
-fo_f=$(jps fo_flame); fo_p=$(jps fo_par); fo_x=$(jps fo_xcm)
+fo_f=$(jps fo_flame); fo_m=$(jps fo_map); fo_p=$(jps fo_par); fo_x=$(jps fo_xcm)
 r_par=$(calc "$fo_f / $fo_p"); r_x=$(calc "$fo_f / $fo_x")
+rm_par=$(calc "$fo_m / $fo_p"); rm_x=$(calc "$fo_m / $fo_x")
 
 # ------------------------------------------------------------ report -------------
 echo "ssh latency: flame run -p remote -- true     median $(fmt "$lat_f" 2) ms ($LAT_RUNS runs)"
@@ -244,7 +253,7 @@ echo "ssh latency: ssh true, new connection         median $(fmt "$lat_new" 2) m
 echo "ssh latency: flame / ControlMaster            $(fmt "$lat_ratio" 3) (flame / new connection $(fmt "$(calc "$lat_f / $lat_new")" 3))"
 echo "ssh push: flame $(fmt "$fpush" 0) MB/s, ssh aes128-ctr $(fmt "$spush" 0) MB/s: $(fmt "$rpush" 2)x (per-round median $(fmt "$(median <"$OUT/rpush")" 2)x), $TP_ROUNDS rounds of $BYTES bytes, flame failed $fail_push of $TP_ROUNDS"
 echo "ssh pull: flame $(fmt "$fpull" 0) MB/s, ssh aes128-ctr $(fmt "$spull" 0) MB/s: $(fmt "$rpull" 2)x (per-round median $(fmt "$(median <"$OUT/rpull")" 2)x), flame failed $fail_pull of $TP_ROUNDS"
-echo "ssh fan-out: flame $(fmt "$fo_f" 1) jobs/s, parallel -S via masters $(fmt "$fo_p" 1) jobs/s, xargs ssh via masters $(fmt "$fo_x" 1) jobs/s ($FO_ROUNDS rounds of $JOBS jobs)"
+echo "ssh fan-out: flame map $(fmt "$fo_m" 1) jobs/s, xargs flame run $(fmt "$fo_f" 1) jobs/s, parallel -S via masters $(fmt "$fo_p" 1) jobs/s, xargs ssh via masters $(fmt "$fo_x" 1) jobs/s ($FO_ROUNDS rounds of $JOBS jobs)"
 result 'ssh: run -p remote -- true, median' "$(fmt "$lat_f" 2)" ms \
 	'ssh true via master' "$(fmt "$lat_cm" 2)" "$(fmt "$lat_ratio" 3)x" \
 	'<= 0.5x ControlMaster' "$(met "$lat_ratio <= 0.5")"
@@ -263,3 +272,9 @@ result "ssh: $JOBS x true, 2 hosts x 8" "$(fmt "$fo_f" 1)" jobs/s \
 result "ssh: $JOBS x true, 2 hosts x 8" "$(fmt "$fo_f" 1)" jobs/s \
 	'xargs -P16 ssh, masters' "$(fmt "$fo_x" 1)" "$(fmt "$r_x" 2)x" \
 	'>= 2x xargs+master' "$(met "$r_x >= 2")"
+result "ssh: map $JOBS x true, 2 hosts x 8" "$(fmt "$fo_m" 1)" jobs/s \
+	'parallel -S, masters' "$(fmt "$fo_p" 1)" "$(fmt "$rm_par" 2)x" \
+	'>= 20x parallel' "$(met "$rm_par >= 20")"
+result "ssh: map $JOBS x true, 2 hosts x 8" "$(fmt "$fo_m" 1)" jobs/s \
+	'xargs -P16 ssh, masters' "$(fmt "$fo_x" 1)" "$(fmt "$rm_x" 2)x" \
+	'>= 5x xargs+master' "$(met "$rm_x >= 5")"
