@@ -86,7 +86,8 @@ warmer_kib=$(proc_kib "$w" VmHWM)
 bench_log "$MEM_JOBS jobs in $(fmt "$mem_s" 1) s; client max RSS $client_kib KiB, warmer VmHWM $warmer_kib KiB"
 
 # ------------------------------------------------------------ 3. ffmpeg ---------
-mkdir -p "$WORK/ff" && cd "$WORK/ff" || bench_die "cannot make $WORK/ff"
+mkdir -p "$WORK/ff" || bench_die "cannot make $WORK/ff"
+cd "$WORK/ff" || bench_die "cannot cd to $WORK/ff"
 ffmpeg -loglevel error -f lavfi -i testsrc=duration=2:size=320x240:rate=10 -pix_fmt yuv420p src.mp4 ||
 	bench_die "ffmpeg could not make the test video"
 for ((i = 1; i <= FF_JOBS; i++)); do cp src.mp4 "$(printf 'v%03d.mp4' "$i")"; done
@@ -102,8 +103,8 @@ run_a () {
 	local t0 t1
 	t0=$(now_us)
 	# shellcheck disable=SC2012 # the names are v001.mp4 ...: ls is what the README does
-	ls ./*.mp4 | "$FLAME" map -p ffmpeg --put {} --get {/}.png \
-		-- ffmpeg -loglevel error -i {/} -frames:v 1 {/}.png || bench_die "flame map ffmpeg failed"
+	ls ./*.mp4 | "$FLAME" map -p ffmpeg --put '{}' --get '{/}.png' \
+		-- ffmpeg -loglevel error -i '{/}' -frames:v 1 '{/}.png' || bench_die "flame map ffmpeg failed"
 	t1=$(now_us)
 	check_pngs "flame map"
 	echo $((t1 - t0))
@@ -111,8 +112,8 @@ run_a () {
 run_b () {
 	local t0 t1
 	t0=$(now_us)
-	# shellcheck disable=SC2012 # as above
-	ls *.mp4 | xargs -P 8 -I{} "$FLAME" run -p ffmpeg --put {} --get {}.png \
+	# shellcheck disable=SC2012,SC2011 # as above
+	ls -- *.mp4 | xargs -P 8 -I{} "$FLAME" run -p ffmpeg --put {} --get {}.png \
 		-- ffmpeg -loglevel error -i {} -frames:v 1 {}.png || bench_die "xargs flame run ffmpeg failed"
 	t1=$(now_us)
 	check_pngs "xargs flame run"

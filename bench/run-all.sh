@@ -2,7 +2,7 @@
 # bench/run-all.sh - run every benchmark once and print a summary table
 # (`make bench` runs this).
 #
-# Runs latency.sh, throughput.sh, fanout.sh, memory.sh, ssh.sh and fly.sh in turn, each in its own
+# Runs latency.sh, throughput.sh, fanout.sh, memory.sh, ssh.sh, fly.sh and map.sh in turn, each in its own
 # private root (see lib.sh), then prints one row per figure: the flame figure, the
 # figure it is compared with, the ratio, the goal, and whether the goal is met.
 # A goal not met does not make this fail (benchmarks are not tests); it exits
@@ -46,7 +46,7 @@ echo
 
 failed=()
 start=$SECONDS
-for b in latency throughput fanout memory ssh fly; do
+for b in latency throughput fanout memory ssh fly map; do
 	echo "== $b"
 	t0=$SECONDS
 	if ! "$here/$b.sh"; then
