@@ -46,7 +46,8 @@ enum wire_type {
 	W_SCALE,
 	W_STATUS,
 	W_STOP,
-	/* warmer -> CLI */
+	/* warmer -> CLI.  W_STARTED {str runner, u32 job, i64 ms waited for a
+	 * slot, i64 ms of that waited for a runner to boot} */
 	W_STARTED = 20,
 	W_DONE,
 	W_ERROR,

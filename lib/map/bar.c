@@ -14,7 +14,7 @@ static void draw(const struct map_batch *b)
 	char line[256];
 	int n;
 	int64_t elapsed = now_ms() - b->first_ms;
-	unsigned long total = b->input_done ? b->next_seq - 1 : 0;
+	unsigned long total = b->o->args ? b->o->nargs : b->input_done ? b->next_seq - 1 : 0;
 
 	if (total && b->done > 0 && b->done < total) {
 		int64_t eta = elapsed * (int64_t)(total - b->done) / (int64_t)b->done / 1000;

@@ -17,8 +17,25 @@
 static char skipped_mark;
 #define SKIPPED ((void *)&skipped_mark)
 
-static void output_failed(struct map_batch *b)
+static void halt_running(struct map_batch *b, int sig)
 {
+	for (long i = 0; i < b->nslots; i++)
+		map_slot_signal(&b->slots[i], sig);
+}
+
+/* Output that cannot be written: a reader that went away (`| head`) ends
+ * the batch as SIGPIPE ends a pipeline's writer, quietly, exit 141; any
+ * other failure is said once and the jobs go on. */
+void map_output_failed(struct map_batch *b)
+{
+	if (errno == EPIPE) {
+		if (!b->first_signal) {
+			b->first_signal = SIGPIPE;
+			b->stop_launching = 1;
+			halt_running(b, SIGTERM);
+		}
+		return;
+	}
 	if (b->output_failed++)
 		return;
 	msg("map: cannot write a job's output: %s", strerror(errno));
@@ -29,7 +46,7 @@ static void close_lines(struct map_batch *b, struct map_job *j)
 {
 	for (int i = 0; i < 2; i++)
 		if (j->lines[i].fd >= 0 && map_lines_close(&j->lines[i], i + 1, j->tag, j->taglen) < 0)
-			output_failed(b);
+			map_output_failed(b);
 }
 
 static void requeue(struct map_batch *b, struct map_job *j)
@@ -61,7 +78,8 @@ static void write_joblog(struct map_batch *b, const struct map_job *j)
 		                  .signal = j->signal,
 		                  .command = j->display ? j->display : "",
 		                  .pool = b->o->pool,
-		                  .slot_wait_ms = j->waited_ms };
+		                  .slot_wait_ms = j->waited_ms,
+		                  .boot_wait_ms = j->boot_wait_ms };
 	if (b->joblog_fd < 0)
 		return;
 	if (joblog_write(b->joblog_fd, &e, b->o->joblog_extra) < 0 && !b->joblog_failed) {
@@ -76,7 +94,7 @@ static void show(struct map_batch *b, struct map_job *j)
 
 	map_bar_clear(b);
 	if (j->cap.out >= 0 && map_capture_show(&j->cap, 1, 2, j->tag, j->taglen, &out_bytes) < 0)
-		output_failed(b);
+		map_output_failed(b);
 	if (j->cap.out >= 0) { /* emptied: the next job's */
 		if (b->nspare == b->spare_cap) {
 			b->spare_cap = b->spare_cap ? 2 * b->spare_cap : 16;
@@ -103,12 +121,6 @@ void map_skip_seq(struct map_batch *b, unsigned long seq)
 		return;
 	map_order_put(&b->order, seq, SKIPPED);
 	map_show_ready(b);
-}
-
-static void halt_running(struct map_batch *b, int sig)
-{
-	for (long i = 0; i < b->nslots; i++)
-		map_slot_signal(&b->slots[i], sig);
 }
 
 /* The job is over for good: counted, logged, shown, the policy asked. */

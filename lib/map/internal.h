@@ -33,7 +33,7 @@ struct map_job {
 	struct map_slot *slot;
 	int64_t start_wall_ms, start_ms;
 	char runner[128];
-	int64_t waited_ms;
+	int64_t waited_ms, boot_wait_ms;
 	uint64_t sent, received;
 	int exitval, signal;  /* as the joblog says them */
 	int failed;           /* counted as failed */
@@ -70,7 +70,7 @@ struct map_batch {
 	int joblog_fd;
 	struct joblog_done *skip; /* --resume: done before */
 	struct halt halt;
-	unsigned long started, done, failed, running;
+	unsigned long done, failed, running;
 	int stop_launching;       /* --halt soon, a signal, an input error */
 	int exit_override;        /* nonzero: the exit status, whatever the counts */
 	int interrupts;           /* SIGINT/TERM seen */
@@ -108,6 +108,7 @@ void map_job_flame_error(struct map_batch *b, struct map_slot *s, int code, cons
 void map_job_not_run(struct map_batch *b, struct map_job *j, int code);
 void map_show_ready(struct map_batch *b);
 void map_skip_seq(struct map_batch *b, unsigned long seq);
+void map_output_failed(struct map_batch *b); /* errno says why */
 
 /* bar.c */
 void map_bar(struct map_batch *b, int final);

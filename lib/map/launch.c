@@ -201,8 +201,6 @@ int map_launch_next(struct map_batch *b, struct map_slot *s)
 	j->slot = s;
 	s->job = j;
 	b->running++;
-	if (j->tries == 1)
-		b->started++;
 	rc = send_job(b, s, j, argv, job_out);
 	strv_free(argv);
 	if (b->o->line_buffer) /* the job's ends went with the request */

@@ -129,8 +129,8 @@ static void on_readable(struct map_batch *b, struct polled *p)
 	rc = map_lines_read(l, p->stream + 1, j->tag, j->taglen);
 	if (rc == 1)
 		rc = map_lines_close(l, p->stream + 1, j->tag, j->taglen);
-	if (rc < 0 && !b->output_failed++)
-		msg("map: cannot write a job's output: %s", strerror(errno));
+	if (rc < 0)
+		map_output_failed(b);
 }
 
 static void poll_once(struct map_batch *b)

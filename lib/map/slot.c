@@ -16,6 +16,8 @@
  * that is stopping: the next connect starts the next warmer), as run.c. */
 #define HANDOFF_TRIES 20
 
+static void on_closed(struct map_batch *b, struct map_slot *s, int rc);
+
 void map_slot_close(struct map_slot *s)
 {
 	if (s->fd < 0)
@@ -28,7 +30,6 @@ void map_slot_close(struct map_slot *s)
 int map_slot_send(struct map_batch *b, struct map_slot *s, struct wbuf *w)
 {
 	char err[1024];
-	(void)b;
 	if (s->fd < 0) {
 		s->fd = client_connect(1, err, sizeof err);
 		if (s->fd < 0) {
@@ -40,7 +41,7 @@ int map_slot_send(struct map_batch *b, struct map_slot *s, struct wbuf *w)
 	s->accepted = 0;
 	s->signalled = 0;
 	if (wire_send(s->fd, w) < 0)
-		map_slot_close(s); /* read as a warmer that did not take it */
+		on_closed(b, s, 0); /* a warmer that did not take it */
 	return 0;
 }
 
@@ -66,6 +67,7 @@ static void on_started(struct map_slot *s, struct rbuf *r)
 	char *runner = rbuf_str(r);
 	(void)rbuf_u32(r);
 	s->job->waited_ms = rbuf_i64(r);
+	s->job->boot_wait_ms = rbuf_i64(r);
 	snprintf(s->job->runner, sizeof s->job->runner, "%s", runner);
 	free(runner);
 }
@@ -80,6 +82,7 @@ static int take_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, int nfd
 		return 1; /* nothing is asked of this connection: drop what came */
 	if (type == W_ACCEPTED) {
 		s->accepted = 1;
+		s->handoffs = 0;
 	} else if (type == W_STARTED) {
 		on_started(s, r);
 	} else if (type == W_DONE) {
@@ -118,6 +121,7 @@ static void on_closed(struct map_batch *b, struct map_slot *s, int rc)
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000L * s->handoffs }, NULL);
 		s->job = NULL;
 		j->slot = NULL;
+		j->tries--; /* it did not run: this was no try */
 		j->next = b->retry_head;
 		b->retry_head = j;
 		if (!b->retry_tail)

@@ -43,6 +43,14 @@ struct pool *pool_declare(const struct pool_settings *declared)
 	return p;
 }
 
+/* How much of a caller's wait was r booting: from the later of its queueing
+ * and the boot's start to the boot's end (0 for a runner that was up). */
+static int64_t boot_wait(const struct caller *c, const struct runner *r)
+{
+	int64_t from = c->queued_at > r->boot_started ? c->queued_at : r->boot_started;
+	return r->ready_at > from ? r->ready_at - from : 0;
+}
+
 static void send_started(struct caller *c, struct runner *r)
 {
 	struct wbuf w;
@@ -50,6 +58,7 @@ static void send_started(struct caller *c, struct runner *r)
 	wbuf_str(&w, r->id);
 	wbuf_u32(&w, c->job_id);
 	wbuf_i64(&w, now_ms() - c->queued_at);
+	wbuf_i64(&w, boot_wait(c, r));
 	(void)wire_send(c->fd, &w);
 	wbuf_free(&w);
 }

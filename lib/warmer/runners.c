@@ -45,7 +45,8 @@ struct runner *warmer_add_runner(struct pool *p, const char *id)
 	r->fd = -1;
 	r->state = R_BOOTING;
 	r->created_wall = wall_ms();
-	r->boot_deadline = now_ms() + p->live.boot_ms + BOOT_REPORT_MS;
+	r->boot_started = now_ms();
+	r->boot_deadline = r->boot_started + p->live.boot_ms + BOOT_REPORT_MS;
 	r->conf_hash = warmer_conf_hash(p->live.backend_conf);
 	snprintf(r->id, sizeof r->id, "%s", id);
 	r->next = p->runners;
@@ -186,7 +187,7 @@ void warmer_on_ready(struct runner *r)
 	if (r->state != R_BOOTING)
 		return;
 	r->state = R_READY;
-	r->idle_since = now_ms();
+	r->idle_since = r->ready_at = now_ms();
 	warmer_log("pool '%s': runner %s ready", r->pool->live.name, r->id);
 	journal_now();
 }

@@ -75,6 +75,14 @@ test_expect_success '--line-buffer --tag: whole lines only, each tagged' '
 	not grep -vE "^([a-d])	\1-[123]\$" got
 '
 
+test_expect_success 'a reader that goes away (| head) ends the batch quietly, as SIGPIPE would: exit 141' '
+	{ rc=0; seq 1000 | "$FLAME" map -k -j2 --joblog log echo 2>err || rc=$?; echo "rc=$rc" >rc; } | head -n 1 >got
+	equals 1 "$(cat got)"
+	equals rc=141 "$(cat rc)"
+	test ! -s err
+	test "$(wc -l <log)" -lt 500
+'
+
 test_expect_success 'exit status 0 when every job succeeded' '
 	"$FLAME" map true ::: 1 2 3
 '

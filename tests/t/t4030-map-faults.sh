@@ -129,4 +129,12 @@ test_expect_success '--bar: nothing on a pipe' '
 	test ! -s err
 '
 
+test_expect_success '--bar on a terminal: done/total, failed, running, then erased' '
+	command -v script >/dev/null || exit 0
+	script -qfec "$FLAME map -j2 --bar --sh \"sleep 0.4; exit {}\" ::: 0 0 1 0 0 0" /dev/null >tty.out || true
+	grep -q "/6 done, [01] failed, [0-9] running" tty.out
+	# the last thing written is the erase
+	test "$(tail -c 4 tty.out | od -An -c | tr -d " ")" = "\r033[K"
+'
+
 test_done
