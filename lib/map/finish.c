@@ -82,7 +82,7 @@ static void write_joblog(struct map_batch *b, const struct map_job *j)
 		                  .boot_wait_ms = j->boot_wait_ms };
 	if (b->joblog_fd < 0)
 		return;
-	if (joblog_write(b->joblog_fd, &e, b->o->joblog_extra) < 0 && !b->joblog_failed) {
+	if (joblog_write(b->joblog_fd, &e, b->joblog_extra) < 0 && !b->joblog_failed) {
 		msg("map: cannot write the joblog %s: %s; jobs go on", b->o->joblog, strerror(errno));
 		b->joblog_failed = 1;
 	}

@@ -66,6 +66,7 @@ static int open_joblog(struct map_batch *b)
 	int fd, appending = 0;
 
 	b->joblog_fd = -1;
+	b->joblog_extra = o->joblog_extra;
 	if ((o->resume || o->resume_failed) && !o->joblog) {
 		msg("map: %s needs --joblog FILE, the log to resume from",
 		    o->resume ? "--resume" : "--resume-failed");
@@ -83,6 +84,8 @@ static int open_joblog(struct map_batch *b)
 				return EXIT_USAGE;
 			}
 			appending = info.header;
+			if (appending) /* a log grows in the columns it has */
+				b->joblog_extra = info.extra;
 		} else if (errno != ENOENT) {
 			msg("map: cannot read the joblog '%.200s': %s", o->joblog, strerror(errno));
 			return EXIT_USAGE;
@@ -102,7 +105,7 @@ static int open_joblog(struct map_batch *b)
 	}
 	b->joblog_fd = fd;
 	if (!appending &&
-	    write_all(fd, joblog_header(o->joblog_extra), strlen(joblog_header(o->joblog_extra))) < 0) {
+	    write_all(fd, joblog_header(b->joblog_extra), strlen(joblog_header(b->joblog_extra))) < 0) {
 		msg("map: cannot write the joblog '%.200s': %s", o->joblog, strerror(errno));
 		return EXIT_USAGE;
 	}

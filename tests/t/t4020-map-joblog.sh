@@ -49,6 +49,12 @@ test_expect_success '--resume-failed runs again only the failed jobs (and the ne
 	equals "2 3" "$(echo $(sort got))"
 '
 
+test_expect_success '--resume keeps the columns the log has, with or without --joblog-extra' '
+	"$FLAME" map --joblog xlog --joblog-extra true ::: a
+	"$FLAME" map --joblog xlog --resume true ::: a b
+	test "$(awk -F"\t" "{ print NF }" xlog | sort -u)" = 12
+'
+
 test_expect_success '--resume reads a joblog GNU parallel wrote' '
 	have_parallel || exit 0
 	parallel --joblog plog echo ::: a b >/dev/null
