@@ -26,7 +26,7 @@
 #      in a pool of 2 runners x 4 slots; the PNGs are checked after each round.
 #
 # Environment: MAP_ROUNDS (3), MAP_JOBS (10000), MAP_MEM_JOBS (1000000: about
-# 11 minutes at 1500 jobs/s), MAP_FF_ROUNDS (3), MAP_FF_JOBS (100).
+# 11 minutes at 1500 jobs/s), MAP_FF_ROUNDS (7), MAP_FF_JOBS (100).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,7 +36,7 @@ need parallel xargs ffmpeg /usr/bin/time
 ROUNDS=${MAP_ROUNDS:-3}
 JOBS=${MAP_JOBS:-10000}
 MEM_JOBS=${MAP_MEM_JOBS:-1000000}
-FF_ROUNDS=${MAP_FF_ROUNDS:-3}
+FF_ROUNDS=${MAP_FF_ROUNDS:-7}
 FF_JOBS=${MAP_FF_JOBS:-100}
 
 cat >"$WORK/flame.json" <<'JSON'
