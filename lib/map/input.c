@@ -81,7 +81,7 @@ static int next_from_fd(struct map_input *in, const char **rec, size_t *len)
 			return 1;
 		}
 		if (in->eof) {
-			if (in->end == in->start)
+			if (!in->buf || in->end == in->start)
 				return 0;
 			in->buf[in->end] = '\0'; /* the last record, without its separator */
 			*rec = in->buf + in->start;

@@ -68,7 +68,7 @@ struct map_batch {
 	struct map_capture *spare; /* captures to reuse */
 	size_t nspare, spare_cap;
 	int joblog_fd;
-	int joblog_extra; /* its lines have flame's columns (a resumed log: as it had) */
+	int joblog_extra;         /* its lines have flame's columns (a resumed log: as it had) */
 	struct joblog_done *skip; /* --resume: done before */
 	struct halt halt;
 	unsigned long done, failed, running;

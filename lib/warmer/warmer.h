@@ -23,10 +23,10 @@ struct runner {
 	enum runner_state state;
 	int busy;
 	int64_t created_wall;
-	int64_t idle_since;    /* monotonic ms; valid when busy == 0 */
-	int64_t boot_deadline; /* monotonic ms while booting */
+	int64_t idle_since;             /* monotonic ms; valid when busy == 0 */
+	int64_t boot_deadline;          /* monotonic ms while booting */
 	int64_t boot_started, ready_at; /* monotonic ms: its boot, and its end */
-	int64_t stop_deadline; /* monotonic ms while stopping */
+	int64_t stop_deadline;          /* monotonic ms while stopping */
 	uint32_t next_job;
 	uint32_t conf_hash; /* of the backend settings it was booted with */
 	int adopted;        /* taken back from a previous warmer's journal */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # flame map builds each job's command as GNU parallel builds it, and every
 # input reaches its job byte for byte.  Where GNU parallel is installed, the
 # same inputs through both give the same commands, output and exit status.

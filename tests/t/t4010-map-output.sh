@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # flame map's output and exit status, as GNU parallel's: each job's stdout
 # and stderr kept whole and shown when it ends, -k in input order, --tag,
 # --line-buffer; 0, the number of failed jobs, 101 beyond 100.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # flame map --joblog in GNU parallel's format, read back by --resume and
 # --resume-failed; --halt; --timeout.
 . "$(dirname "$0")/../lib.sh"

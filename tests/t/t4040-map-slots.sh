@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
+# shellcheck disable=SC2016,SC2034,SC2317 # test bodies are single-quoted, run later by tests/lib.sh: what they expand or use looks unused here
 # flame map's slots: -j caps the jobs at once, the default is every slot
 # the pool can grow to, a job that finds no slot in --slot-timeout fails
 # with 75, --env reaches every job, -v says each command.

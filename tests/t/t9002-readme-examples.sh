@@ -124,6 +124,7 @@ synopsis_options_in_help () {
 	local b o
 	b=$(readme_block "$2") || return 1
 	"$FLAME" "$1" --help >help
+	# shellcheck disable=SC2013 # the words are options: no blanks in them
 	for o in $(grep -o -- "-[-a-z]*" "$b" | sort -u); do
 		grep -q -- "$o" help || { echo "synopsis has $o, help does not" >&9; return 1; }
 	done
