@@ -22,6 +22,10 @@ void pool_settings_default(struct pool_settings *ps, const char *name)
 	ps->idle_ms = 30000;
 	ps->boot_ms = 30000;
 	ps->slot_ms = 300000;
+	ps->stopped_max = -1;
+	ps->stopped_ttl_ms = 600000;
+	ps->budget_s_per_hour = 0;
+	ps->price_per_hour = -1;
 }
 
 int pool_name_valid(const char *name)

@@ -23,6 +23,15 @@ struct pool_settings {
 	char backend[16];
 	long min, max, max_concurrency;
 	int64_t idle_ms, boot_ms, slot_ms;
+	/* fly: stopped machines kept for quick starts (-1: the pool's max) and
+	 * how long each is kept (stopped_ttl) */
+	long stopped_max;
+	int64_t stopped_ttl_ms;
+	/* budget.machine_seconds_per_hour: 0 for none */
+	long budget_s_per_hour;
+	/* a machine's price in USD per hour, for pool ls's estimate; < 0: the
+	 * price table's for the pool's guest (lib/price.h) */
+	double price_per_hour;
 	/* backend-specific settings as compact JSON (ssh: {"hosts": [...],
 	 * "command": "flame", "known_hosts": PATH}); "" for local */
 	char backend_conf[4096];
