@@ -51,9 +51,9 @@ static void wipe_free(char *s)
 /* What a link or one-shot reads from its settings descriptor: the pool's
  * fly settings (its env may hold secrets) and the API token, which must
  * not show in ps (runner_proc.h).  NULL if the settings are unreadable. */
-static char *link_settings(const struct pool *p)
+static char *link_settings(const struct pool_settings *ps)
 {
-	cJSON *s = cJSON_CreateObject(), *conf = cJSON_Parse(p->live.backend_conf);
+	cJSON *s = cJSON_CreateObject(), *conf = cJSON_Parse(ps->backend_conf);
 	char *text = NULL;
 
 	if (s && conf && cJSON_AddItemToObject(s, "fly", conf)) {
@@ -76,7 +76,7 @@ static int spawn_link(struct runner *r, char *const *extra, char *err, size_t er
 
 	if (!path || !(key = keys_pool_key(r->pool->live.name, &pub, err, errlen)))
 		goto out;
-	if (!(settings = link_settings(r->pool))) {
+	if (!(settings = link_settings(&r->pool->live))) {
 		snprintf(err, errlen, "pool '%s' has unreadable fly settings", r->pool->live.name);
 		goto out;
 	}
@@ -107,14 +107,62 @@ out:
 	return rc;
 }
 
+/* A new machine may be kept stopped later unless the pool keeps none:
+ * then it is created to destroy itself when its agent exits. */
 static int fly_boot(struct runner *r, char *err, size_t errlen)
 {
-	return spawn_link(r, NULL, err, errlen);
+	char *keep[] = { "--keep", NULL };
+	return spawn_link(r, r->pool->live.stopped_max != 0 ? keep : NULL, err, errlen);
 }
 
 static const char *info_str(const cJSON *info, const char *key)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, key));
+}
+
+static void one_shot(const struct pool_settings *ps, const char *what, char *const *args);
+
+/* Starts the link of a machine that exists (r->info names it and its pinned
+ * host key): one a previous warmer journaled, or a kept stopped one, which
+ * the link starts first (START). */
+static int take_machine(struct runner *r, int start, char *err, size_t errlen)
+{
+	cJSON *info = cJSON_Parse(r->info);
+	const char *host_key = info_str(info, "host_key"), *machine = info_str(info, "machine");
+	char *extra[8];
+	int n = 0, rc;
+
+	/* (a journaled runner's machine id may be unknown: its launch id finds it) */
+	if (!host_key || (start && !machine)) {
+		snprintf(err, errlen, "its journaled machine or host key is missing");
+		cJSON_Delete(info);
+		return -1;
+	}
+	extra[n++] = "--adopt-host-key";
+	extra[n++] = (char *)host_key;
+	extra[n++] = "--machine";
+	extra[n++] = (char *)(machine ? machine : "");
+	if (r->keepable)
+		extra[n++] = "--keep";
+	if (start)
+		extra[n++] = "--start";
+	extra[n] = NULL;
+	rc = spawn_link(r, extra, err, errlen);
+	cJSON_Delete(info);
+	return rc;
+}
+
+static int fly_unpark(struct runner *r, char *err, size_t errlen)
+{
+	return take_machine(r, 1, err, errlen);
+}
+
+/* A kept machine the tier lets go: destroyed by its launch id. */
+static void fly_discard(const struct pool_settings *ps, const char *runner_id, const char *info)
+{
+	char *args[] = { "--fly-destroy", "--launch", (char *)runner_id, NULL };
+	(void)info;
+	one_shot(ps, "destroy a stopped machine", args);
 }
 
 /* A journaled runner whose host key we know is taken back: its link finds
@@ -134,23 +182,19 @@ static int fly_adopt(struct pool *p, const cJSON *journaled)
 	r = warmer_add_runner(p, id->valuestring);
 	r->adopted = 1;
 	text = cJSON_PrintUnformatted(info);
-	if (text && strlen(text) < sizeof r->info)
-		snprintf(r->info, sizeof r->info, "%s", text);
+	if (text)
+		warmer_on_info(r, text);
 	free(text);
-	{
-		char *extra[] = { "--adopt-host-key", (char *)host_key, "--machine",
-			          (char *)(machine ? machine : ""), NULL };
-		if (spawn_link(r, extra, err, sizeof err) < 0)
-			warmer_on_lost(r, err);
-	}
+	if (take_machine(r, 0, err, sizeof err) < 0)
+		warmer_on_lost(r, err);
 	warmer_log("pool '%s': adopting runner %s (machine %s)", p->live.name, r->id,
 	           machine ? machine : "?");
 	return 0;
 }
 
-static void one_shot(const struct pool *p, const char *what, char *const *args)
+static void one_shot(const struct pool_settings *ps, const char *what, char *const *args)
 {
-	char err[512], *path = runner_proc_link_path(err, sizeof err), *settings = link_settings(p);
+	char err[512], *path = runner_proc_link_path(err, sizeof err), *settings = link_settings(ps);
 	char fd[16], *argv[16];
 	int n = 0;
 
@@ -181,9 +225,9 @@ static void fly_destroy(struct runner *r)
 
 	cJSON_Delete(info);
 	runner_proc_destroy(r);
-	if (!released) {
+	if (!released && !r->parked) { /* a parked machine is kept: the tier's */
 		char *args[] = { "--fly-destroy", "--launch", r->id, NULL };
-		one_shot(r->pool, "destroy a machine", args);
+		one_shot(&r->pool->live, "destroy a machine", args);
 	}
 }
 
@@ -192,7 +236,7 @@ static void fly_sweep(struct pool *p)
 	char parent[256];
 	char *args[] = { "--fly-sweep", "--parent", parent, "--state", (char *)warmer_state_path(), NULL };
 	parent_id(parent, sizeof parent);
-	one_shot(p, "sweep for stray machines", args);
+	one_shot(&p->live, "sweep for stray machines", args);
 }
 
 const struct backend backend_fly = {
@@ -202,6 +246,9 @@ const struct backend backend_fly = {
 	.signal_job = runner_proc_signal_job,
 	.cancel_job = runner_proc_cancel_job,
 	.stop = runner_proc_stop,
+	.park = runner_proc_park,
+	.unpark = fly_unpark,
+	.discard = fly_discard,
 	.destroy = fly_destroy,
 	.readable = runner_proc_readable,
 	.reap_stray = runner_proc_reap_stray,

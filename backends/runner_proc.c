@@ -152,6 +152,13 @@ void runner_proc_stop(struct runner *r)
 	(void)send_or_lose(r, &w);
 }
 
+void runner_proc_park(struct runner *r)
+{
+	struct wbuf w;
+	wbuf_init(&w, W_AGENT_PARK);
+	(void)send_or_lose(r, &w);
+}
+
 void runner_proc_destroy(struct runner *r)
 {
 	if (r->pid > 0) {

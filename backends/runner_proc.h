@@ -24,6 +24,8 @@ int runner_proc_start_job(struct runner *r, uint32_t job_id, const struct job_re
 void runner_proc_signal_job(struct runner *r, uint32_t job_id, int sig);
 void runner_proc_cancel_job(struct runner *r, uint32_t job_id);
 void runner_proc_stop(struct runner *r);
+/* W_AGENT_PARK: stop, keeping the machine (backend_api.h park). */
+void runner_proc_park(struct runner *r);
 void runner_proc_destroy(struct runner *r);
 void runner_proc_readable(struct runner *r);
 /* Kills pid if it is still a flame process of this runner id. */

@@ -311,8 +311,9 @@ char *fly_create_body(const struct fly_launch *l, char *err, size_t errlen)
 	add_files(&b, config, l->files, l->nfiles);
 	add_metadata(&b, config, l);
 	add_init(&b, config, l->argv);
-	/* a runner is gone once its agent exits: no restart, then destroyed */
-	node(&b, config, "auto_destroy", cJSON_CreateBool(1));
+	/* a runner is gone once its agent exits: no restart, then destroyed;
+	 * one the warmer may keep stopped instead ends stopped, never running */
+	node(&b, config, "auto_destroy", cJSON_CreateBool(!l->keep_stopped));
 	restart = node(&b, config, "restart", cJSON_CreateObject());
 	put_str(&b, restart, "policy", "no");
 	text = b.bad ? NULL : cJSON_PrintUnformatted(doc);

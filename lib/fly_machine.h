@@ -5,8 +5,8 @@
  *  - fly_create_body() checks a launch locally first (image, region, guest,
  *    env, files, metadata) and refuses it with one line that says what is
  *    wrong and what to do, so nothing the server would refuse is sent;
- *  - the body it builds is a runner's: auto_destroy true, restart policy
- *    "no", init.exec as given, files base64-encoded with an integer mode,
+ *  - the body it builds is a runner's: auto_destroy true (false for one the
+ *    warmer may keep stopped, keep_stopped), restart policy "no", init.exec as given, files base64-encoded with an integer mode,
  *    region at the top level, no name (Fly makes one), no skip_launch, and
  *    nothing that only responses carry;
  *  - every runner carries its launch id in config.metadata (FLY_META_LAUNCH),
@@ -54,6 +54,7 @@ struct fly_launch {
 	const struct fly_kv *metadata; /* more metadata; may not reuse flame_* keys */
 	size_t nmetadata;
 	char *const *argv; /* init.exec, NULL-terminated; NULL: the image's own */
+	int keep_stopped;  /* auto_destroy false: the warmer may keep it stopped */
 };
 
 /* A Machine as the API returns it.  Strings are never NULL ("" when the

@@ -20,7 +20,7 @@
  * and its own first bytes, a frame, tell us it has no hello.  Raise
  * WIRE_PROTOCOL whenever a frame changes: peers of two protocols refuse
  * each other before any job is sent. */
-#define WIRE_PROTOCOL 2
+#define WIRE_PROTOCOL 3
 #define WIRE_HELLO_MAGIC "FLAM"
 
 /* W_RUN's flags: the caller wants W_STARTED (where the job runs); the
@@ -61,6 +61,9 @@ enum wire_type {
 	W_JOB_SIGNAL,
 	W_JOB_CANCEL,
 	W_AGENT_STOP,
+	/* warmer -> link: as W_AGENT_STOP, but the runner's machine is stopped
+	 * and kept for a later start (the stopped tier), not destroyed */
+	W_AGENT_PARK,
 	/* runner agent -> warmer */
 	W_READY = 60,
 	W_JOB_PGID,

@@ -60,6 +60,8 @@ int fly_get(struct fly_api *a, const char *id, struct fly_machine *m, int timeou
 int fly_wait(struct fly_api *a, const char *id, const char *version, const char *state, int timeout_ms,
              char *err, size_t errlen);
 int fly_stop(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);
+/* Starts stopped machine ID (POST …/start; 412 when it is not stopped). */
+int fly_start_machine(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);
 /* Destroys machine ID, killing it first if it runs (?force=true). */
 int fly_destroy(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen);
 /* The app's machines whose config.metadata has every filter's key = value

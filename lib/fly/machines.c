@@ -77,6 +77,11 @@ int fly_stop(struct fly_api *a, const char *id, int timeout_ms, char *err, size_
 	return simple(a, FLY_ACT_STOP, id, "stop", "POST", "/stop", "{}", timeout_ms, err, errlen);
 }
 
+int fly_start_machine(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen)
+{
+	return simple(a, FLY_ACT_START, id, "start", "POST", "/start", NULL, timeout_ms, err, errlen);
+}
+
 int fly_destroy(struct fly_api *a, const char *id, int timeout_ms, char *err, size_t errlen)
 {
 	return simple(a, FLY_ACT_DESTROY, id, "destroy", "DELETE", "?force=true", NULL, timeout_ms, err,

@@ -25,6 +25,7 @@ enum fly_action {
 	FLY_ACT_GET,     /* per machine: 5/s, bursts of 10 */
 	FLY_ACT_WAIT,    /* per machine */
 	FLY_ACT_STOP,    /* per machine */
+	FLY_ACT_START,   /* per machine */
 	FLY_ACT_DESTROY, /* per machine */
 	FLY_ACT_COUNT
 };

@@ -122,6 +122,7 @@ static int create(struct fly_runner *fr, const struct fly_settings *s, const str
 			.parent = o->parent,
 			.launch_id = o->launch_id,
 			.argv = argv,
+			.keep_stopped = o->keep,
 		};
 		rc = fly_create(fr->api, &l, m, (int)o->boot_ms, err, errlen);
 	}
@@ -157,13 +158,35 @@ static int find_launch(struct fly_api *api, const char *launch, struct fly_machi
 	return 0;
 }
 
+/* A kept machine is started (it may still be stopping from its park: then
+ * it is started once it has stopped). */
+static int start_kept(struct fly_runner *fr, const struct fly_machine *m, char *err, size_t errlen)
+{
+	char werr[512];
+
+	if (!strcmp(m->state, "started") || !strcmp(m->state, "starting"))
+		return 0;
+	fr->start_sent_at = now_ms();
+	if (fly_start_machine(fr->api, m->id, API_TIMEOUT_MS, err, errlen) == 0)
+		return 0;
+	if (fly_api_last_status(fr->api) != 412 ||
+	    fly_wait(fr->api, m->id, m->instance_id, "stopped", STOPPING_WAIT_MS, werr, sizeof werr) < 0)
+		return -1;
+	fr->start_sent_at = now_ms();
+	return fly_start_machine(fr->api, m->id, API_TIMEOUT_MS, err, errlen);
+}
+
 static int adopt(struct fly_runner *fr, const struct fly_runner_opts *o, struct fly_machine *m, char *err,
                  size_t errlen)
 {
-	(void)fr;
+	int rc;
 	if (o->machine && o->machine[0])
-		return fly_get(fr->api, o->machine, m, API_TIMEOUT_MS, err, errlen);
-	return find_launch(fr->api, o->launch_id, m, err, errlen);
+		rc = fly_get(fr->api, o->machine, m, API_TIMEOUT_MS, err, errlen);
+	else
+		rc = find_launch(fr->api, o->launch_id, m, err, errlen);
+	if (rc == 0 && o->start)
+		rc = start_kept(fr, m, err, errlen);
+	return rc;
 }
 
 int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char *err, size_t errlen)
@@ -176,6 +199,7 @@ int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char
 	if (!conf || !(fr->api = api_for(&s, o->token, err, errlen)))
 		goto out;
 	fr->port = s.port;
+	fr->keep = o->keep;
 	if (o->host_key && o->host_key[0])
 		rc = adopt(fr, o, &m, err, errlen);
 	else if ((rc = create(fr, &s, o, &m, err, errlen)) == 0)
@@ -185,7 +209,7 @@ int fly_runner_boot(struct fly_runner *fr, const struct fly_runner_opts *o, char
 	snprintf(fr->id, sizeof fr->id, "%s", m.id);
 	snprintf(fr->version, sizeof fr->version, "%s", m.instance_id);
 	snprintf(fr->ip, sizeof fr->ip, "%s", m.private_ip);
-	fr->started = !strcmp(m.state, "started");
+	fr->started = !strcmp(m.state, "started") && !fr->start_sent_at;
 out:
 	fly_machine_free(&m);
 	cJSON_Delete(conf);
@@ -214,6 +238,10 @@ char *fly_runner_info(const struct fly_runner *fr, const char *launch_id, int re
 	cJSON_AddStringToObject(o, "where", where);
 	if (released)
 		cJSON_AddTrueToObject(o, "released");
+	if (fr->keep)
+		cJSON_AddTrueToObject(o, "keep");
+	if (fr->parked)
+		cJSON_AddTrueToObject(o, "parked");
 	if (fr->id[0])
 		cJSON_AddStringToObject(o, "machine", fr->id);
 	cJSON_AddStringToObject(o, "launch", launch_id);
@@ -237,6 +265,21 @@ int fly_runner_release(struct fly_runner *fr)
 		return -1;
 	}
 	fr->released = 1;
+	return 0;
+}
+
+int fly_runner_park(struct fly_runner *fr)
+{
+	char err[512];
+
+	if (!fr->keep || fr->released || !fr->api || !fr->id[0])
+		return -1;
+	if (fly_stop(fr->api, fr->id, API_TIMEOUT_MS, err, sizeof err) < 0 ||
+	    fly_wait(fr->api, fr->id, fr->version, "stopped", STOPPING_WAIT_MS, err, sizeof err) < 0) {
+		msg("%s; destroying it instead of keeping it stopped", err);
+		return -1;
+	}
+	fr->parked = 1;
 	return 0;
 }
 

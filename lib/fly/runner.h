@@ -4,8 +4,11 @@
  * with `flame agent` as its main process; the files it gets carry a host
  * key made here for this machine alone (so the connection that follows is
  * pinned, never trusted on first use), the pool's client key and the
- * agent's settings.  It is created with auto_destroy and restart policy
- * "no": when the agent exits (idle, failsafe) Fly removes the machine.
+ * agent's settings.  It is created with restart policy "no", so a machine
+ * whose agent exits (idle, failsafe) is never started again by Fly; and
+ * with auto_destroy, so that Fly then removes it, unless the pool keeps
+ * stopped machines: then it ends stopped (billed for storage only), and the
+ * warmer that keeps it, or the next one's stray sweep, destroys it.
  * Linked only into flame-link (libcurl). */
 #ifndef FLAME_FLY_RUNNER_H
 #define FLAME_FLY_RUNNER_H
@@ -24,6 +27,8 @@ struct fly_runner_opts {
 	int64_t idle_ms, boot_ms;
 	const char *machine;  /* adopt this machine instead of creating one */
 	const char *host_key; /* its pinned key, from the journal */
+	int keep;             /* created to be kept stopped (auto_destroy false) */
+	int start;            /* the adopted machine is a kept stopped one: start it */
 };
 
 struct fly_runner {
@@ -33,6 +38,9 @@ struct fly_runner {
 	int created;     /* by this runner, not adopted */
 	int started;     /* the API said so */
 	int released;    /* destroyed (or found gone) by fly_runner_release() */
+	int keep;        /* may be kept stopped (auto_destroy false) */
+	int parked;      /* stopped and kept by fly_runner_park() */
+	int64_t start_sent_at; /* now_ms() of the start of a kept machine, or 0 */
 	char *host_priv; /* until the create request has carried it */
 	size_t host_priv_len;
 };
@@ -52,11 +60,16 @@ int fly_runner_started(struct fly_runner *fr, const struct fly_runner_opts *o, i
 /* flame's path in the image (malloc'd). */
 char *fly_runner_command(const char *conf_json);
 /* What the warmer journals (malloc'd): {"machine", "launch", "host_key",
- * "ip", "where"}, and "released": true once the link destroyed the machine. */
+ * "ip", "where"}, "released": true once the link destroyed the machine,
+ * "keep": true for one that may be kept stopped, "parked": true once it is. */
 char *fly_runner_info(const struct fly_runner *fr, const char *launch_id, int released);
 /* Destroys the machine (it is idle or lost: nothing to let finish), once;
  * 0 when it is gone. */
 int fly_runner_release(struct fly_runner *fr);
+/* Stops the machine and waits until it is stopped, to be started again
+ * later (the warmer's stopped tier); 0 when it is, -1 (nothing changed or
+ * it is stopping: release it) otherwise. */
+int fly_runner_park(struct fly_runner *fr);
 
 /* One-shot jobs of the warmer's, each with its own API client: */
 /* destroy whatever machine carries launch id L (a runner the warmer gave up) */

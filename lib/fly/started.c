@@ -20,6 +20,8 @@
 #define PROBE_MS 200         /* one try to reach the agent's port */
 #define PROBE_PAUSE_US 50000 /* between tries */
 #define PROBE_LOOK_MS 500    /* between looks at the machine while its agent is silent */
+/* Right after a start, a kept machine may still read as stopped. */
+#define START_SETTLE_MS 2000
 
 /* Machine states from which it will not start by itself. */
 static int is_down(const char *state)
@@ -96,6 +98,9 @@ static int look(struct fly_runner *fr, const char *launch, char *err, size_t err
 		rc = 1;
 		if (!fr->ip[0])
 			snprintf(fr->ip, sizeof fr->ip, "%s", m.private_ip);
+	} else if (!strcmp(m.state, "stopped") && fr->start_sent_at &&
+	           now_ms() - fr->start_sent_at < START_SETTLE_MS) {
+		rc = 0;
 	} else if (is_down(m.state)) {
 		rc = ended(fr, &m, err, errlen);
 	}

@@ -86,6 +86,7 @@ struct link {
 	struct fly_runner_opts fly_opts;
 	struct fly_runner fly;
 	int is_fly;
+	int park; /* W_AGENT_PARK: keep the machine stopped on the way out */
 	int64_t boot_deadline;
 	int leaving; /* (atomic) destroying the machine on the way out */
 };

@@ -92,12 +92,15 @@ static int any_busy(struct link *l)
 	return 0;
 }
 
-/* Stopped by the warmer with no job left: a machine is destroyed now. */
+/* Stopped by the warmer with no job left: a machine is destroyed now, or
+ * stopped and kept when the warmer parks the runner. */
 static void __attribute__((noreturn)) leave(struct link *l)
 {
 	/* released: the warmer need not make sure; otherwise it does */
 	__atomic_store_n(&l->leaving, 1, __ATOMIC_RELEASE);
-	if (l->is_fly && fly_runner_release(&l->fly) == 0)
+	if (l->is_fly && l->park && fly_runner_park(&l->fly) == 0)
+		report_fly(l, 0); /* "parked": the warmer keeps it */
+	else if (l->is_fly && fly_runner_release(&l->fly) == 0)
 		report_fly(l, 1);
 	_exit(0);
 }
@@ -117,8 +120,9 @@ static int take_warmer_frame(void *ctx, uint8_t type, struct rbuf *r, int *fds, 
 		return 0;
 	}
 	close_fds(fds, nfds);
-	if (type == W_AGENT_STOP) {
+	if (type == W_AGENT_STOP || type == W_AGENT_PARK) {
 		s->stopping = 1;
+		l->park = type == W_AGENT_PARK;
 	} else if (type == W_JOB_SIGNAL || type == W_JOB_CANCEL) {
 		uint32_t id = rbuf_u32(r), sig = rbuf_u32(r);
 		for (int i = 0, n = open_slots(l); i < n; i++)
@@ -229,6 +233,10 @@ static int fly_option(struct fly_runner_opts *o, int c, const char *arg, const c
 		o->machine = arg;
 	} else if (c == 'S') {
 		*state = arg;
+	} else if (c == 'K') {
+		o->keep = 1;
+	} else if (c == 'T') {
+		o->start = 1;
 	} else if (c == 'D' || c == 'W') {
 		*one_shot = c;
 	} else {
@@ -253,6 +261,8 @@ int link_main(int argc, char **argv)
 		{ "adopt-host-key", required_argument, NULL, 'A' },
 		{ "machine", required_argument, NULL, 'M' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "keep", no_argument, NULL, 'K' },
+		{ "start", no_argument, NULL, 'T' },
 		{ "fly-destroy", no_argument, NULL, 'D' },
 		{ "fly-sweep", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },

@@ -27,6 +27,15 @@ struct backend {
 	void (*cancel_job)(struct runner *r, uint32_t job_id);
 	/* Graceful: the runner exits when its jobs are done. */
 	void (*stop)(struct runner *r);
+	/* Optional: like stop, but the runner's machine is stopped and kept for
+	 * a later unpark; the backend sets r->parked (warmer_on_info's
+	 * "parked": true) once it is, else the machine is gone as after stop. */
+	void (*park)(struct runner *r);
+	/* Optional: boots r (its id and info set from a stopped_machine) by
+	 * starting the kept machine; -1 with err on failure. */
+	int (*unpark)(struct runner *r, char *err, size_t errlen);
+	/* Optional: destroys a kept machine, given its runner id and info. */
+	void (*discard)(const struct pool_settings *ps, const char *runner_id, const char *info);
 	/* Immediate; also releases everything the backend holds for r. */
 	void (*destroy)(struct runner *r);
 	void (*readable)(struct runner *r);

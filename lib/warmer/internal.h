@@ -11,6 +11,8 @@
 #include "warmer.h"
 #include "wire.h"
 
+#include <cJSON.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +22,8 @@
  * warmer's backstop comes this much later, so that the reason arrives. */
 #define BOOT_REPORT_MS 1000
 #define SWEEP_MS 60000
+/* How long a parking runner's backend may take to stop its machine. */
+#define PARK_MS 30000
 /* Load limits.  Callers beyond them are not refused: they wait in the listen
  * backlog (connect and the request's send just block) until one ends. */
 #define MAX_CALLERS 4096           /* connections held at once */
@@ -71,6 +75,7 @@ void accept_caller(void);
 /* runners.c */
 void boot_runner(struct pool *p);
 void stop_runner(struct runner *r);
+void park_runner(struct runner *r);
 void remove_runner(struct runner *r);
 /* Whether r was marked lost this round: it takes nothing more. */
 int runner_lost(const struct runner *r);
@@ -83,6 +88,25 @@ struct pool *pool_declare(const struct pool_settings *declared);
 void schedule(struct pool *p);
 void expire_callers(struct pool *p, int64_t now);
 void check_runners(struct pool *p, int64_t now);
+
+/* tier.c: the stopped tier */
+uint32_t tier_hash(const struct pool_settings *ps);
+long tier_max(const struct pool *p); /* 0 when the backend keeps none */
+int tier_count(const struct pool *p);
+/* Whether idle runner r should be parked rather than stopped. */
+int tier_wants(const struct pool *p, const struct runner *r);
+/* A parked runner's machine joins the tier. */
+void tier_keep(struct pool *p, const struct runner *r);
+/* Boots a runner from a kept machine (outdated ones are destroyed on the
+ * way): 1 if one is starting, 0 if none was left. */
+int tier_boot(struct pool *p);
+/* Destroys kept machines past stopped_ttl or beyond stopped_max. */
+void tier_expire(struct pool *p, int64_t wall);
+/* Destroys every kept machine now; how many. */
+int tier_drain(struct pool *p, const char *why);
+void tier_free(struct pool *p);
+cJSON *tier_json(const struct pool *p);
+void tier_recover(struct pool *p, const cJSON *arr);
 
 /* listener.c */
 int listen_on(const char *path);

@@ -5,6 +5,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,20 @@ static int still_declared(const struct config *cfg, const struct pool_settings *
 	return ps && !memcmp(ps, declared, sizeof *ps);
 }
 
+/* The stopped machines of a pool that is dropped are destroyed. */
+static void discard_journaled_stopped(const cJSON *p, const struct pool_settings *live)
+{
+	const struct backend *be = W.find_backend(live->backend);
+	const cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(p, "stopped")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+		char *info = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(m, "info"));
+		if (cJSON_IsString(id) && info && be->discard)
+			be->discard(live, id->valuestring, info);
+		free(info);
+	}
+}
+
 static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
 {
 	const cJSON *r;
@@ -65,6 +80,7 @@ static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
 		if (cJSON_IsString(id))
 			W.find_backend(live->backend)->reap_stray(id->valuestring, state_runner_pid(r));
 	}
+	discard_journaled_stopped(p, live);
 }
 
 void recover(void)
@@ -114,6 +130,7 @@ void recover(void)
 				strays++;
 			}
 		}
+		tier_recover(pool, cJSON_GetObjectItemCaseSensitive(p, "stopped"));
 	}
 	cJSON_Delete(doc);
 	config_free(&cfg);

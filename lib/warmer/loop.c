@@ -147,7 +147,7 @@ static int anything_alive(int *running)
 			(*running)++;
 	}
 	for (struct pool *p = W.pools; p; p = p->next)
-		if (p->runners)
+		if (p->runners || p->stopped) /* the warmer destroys them at stopped_ttl */
 			alive = 1;
 	return alive;
 }
@@ -159,6 +159,8 @@ static int should_exit(int64_t now)
 		begin_stop("signal");
 	if (W.stopping && !running && !W.runners_stopped) {
 		W.runners_stopped = 1;
+		for (struct pool *p = W.pools; p; p = p->next)
+			tier_drain(p, "the warmer is stopping");
 		for (struct pool *p = W.pools; p; p = p->next)
 			for (struct runner *r = p->runners; r; r = r->next)
 				if (r->state != R_STOPPING)
@@ -255,6 +257,7 @@ static void teardown(void)
 	while (W.pools) {
 		struct pool *p = W.pools;
 		W.pools = p->next;
+		tier_free(p);
 		free(p);
 	}
 	close_listener();

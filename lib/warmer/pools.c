@@ -140,7 +140,8 @@ void schedule(struct pool *p)
 	count_runners(p, &v);
 	boots = sched_boots_needed(&v);
 	while (boots-- > 0)
-		boot_runner(p);
+		if (!tier_boot(p))
+			boot_runner(p);
 }
 
 /* ---- timers ---- */
@@ -180,9 +181,15 @@ void check_runners(struct pool *p, int64_t now)
 		} else if (r->state == R_STOPPING && now >= r->stop_deadline) {
 			warmer_on_lost(r, "it did not stop in time");
 		} else if (spare > 0 && runner_idle_expired(p, r, now)) {
-			warmer_log("pool '%s': runner %s idle; stopping it", p->live.name, r->id);
-			stop_runner(r);
+			int keep = tier_wants(p, r);
+			warmer_log("pool '%s': runner %s idle; stopping it%s", p->live.name, r->id,
+			           keep ? " and keeping its machine" : "");
+			if (keep)
+				park_runner(r);
+			else
+				stop_runner(r);
 			spare--;
 		}
 	}
+	tier_expire(p, wall_ms());
 }

@@ -48,6 +48,7 @@ struct runner *warmer_add_runner(struct pool *p, const char *id)
 	r->boot_started = now_ms();
 	r->boot_deadline = r->boot_started + p->live.boot_ms + BOOT_REPORT_MS;
 	r->conf_hash = warmer_conf_hash(p->live.backend_conf);
+	r->tier_hash = tier_hash(&p->live);
 	snprintf(r->id, sizeof r->id, "%s", id);
 	r->next = p->runners;
 	p->runners = r;
@@ -78,6 +79,17 @@ void stop_runner(struct runner *r)
 	r->state = R_STOPPING;
 	r->stop_deadline = now_ms() + STOP_GRACE_MS;
 	r->be->stop(r);
+	journal_soon();
+}
+
+/* An idle runner whose machine the stopped tier keeps: the backend stops
+ * it and reports "parked"; handle_lost then moves it to the tier. */
+void park_runner(struct runner *r)
+{
+	r->parking = 1;
+	r->state = R_STOPPING;
+	r->stop_deadline = now_ms() + STOP_GRACE_MS + PARK_MS;
+	r->be->park(r);
 	journal_soon();
 }
 
@@ -144,8 +156,10 @@ static void handle_lost(struct runner *r, const char *why)
 	}
 	if (r->state != R_STOPPING)
 		warmer_log("pool '%s': runner %s lost: %s", p->live.name, r->id, why);
-	else
+	else if (!r->parked)
 		warmer_log("pool '%s': runner %s stopped", p->live.name, r->id);
+	if (r->parked)
+		tier_keep(p, r);
 	/* an adopted runner that is gone is no boot failure: a new one boots */
 	if (r->state == R_BOOTING && !r->adopted)
 		fail_waiters(p, r, why);
@@ -171,6 +185,9 @@ void warmer_on_info(struct runner *r, const char *json)
 		const char *where = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "where"));
 		if (where)
 			snprintf(r->where, sizeof r->where, "%s", where);
+		/* backend_api.h: a machine that may be kept, and one that is */
+		r->keepable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "keep"));
+		r->parked = r->parking && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "parked"));
 		cJSON_Delete(o);
 	}
 	journal_now(); /* e.g. a machine id: a restarted warmer must find it */

@@ -1,5 +1,6 @@
 /* state.c — see state.h. */
 #include "state.h"
+#include "internal.h"
 #include "util.h"
 
 #include <errno.h>
@@ -119,6 +120,7 @@ static cJSON *pool_json(const struct pool *p, int64_t wall, int64_t mono)
 	}
 	cJSON_AddNumberToObject(o, "busy", busy);
 	cJSON_AddItemToObject(o, "runners", runners);
+	cJSON_AddItemToObject(o, "stopped", tier_json(p));
 	return o;
 }
 

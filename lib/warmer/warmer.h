@@ -29,7 +29,13 @@ struct runner {
 	int64_t stop_deadline;          /* monotonic ms while stopping */
 	uint32_t next_job;
 	uint32_t conf_hash; /* of the backend settings it was booted with */
-	int adopted;        /* taken back from a previous warmer's journal */
+	int adopted;        /* taken back from a previous warmer's journal or
+	                     * started from a kept machine: its loss while booting
+	                     * is no boot failure, a new runner boots instead */
+	int keepable;       /* info's "keep": its machine may be kept stopped */
+	int parking;        /* asked to stop and keep its machine (tier.c) */
+	int parked;         /* info's "parked": the machine is stopped and kept */
+	uint32_t tier_hash; /* the settings a kept machine must match (tier.c) */
 	int capacity;       /* job slots open so far; 0: max_concurrency */
 	char info[1024];    /* backend's facts to journal, as JSON ("" if none) */
 	/* backend-owned */
@@ -68,6 +74,16 @@ struct caller {
 	struct caller *qnext; /* the pool's queue */
 };
 
+/* A runner's machine kept stopped, to be started again instead of a new
+ * one being created (the fly backend's stopped tier). */
+struct stopped_machine {
+	char id[96];          /* the runner id it had: its launch id */
+	char info[1024];      /* its backend's journaled facts */
+	uint32_t tier_hash;   /* the settings it was booted with */
+	int64_t stopped_wall; /* wall ms */
+	struct stopped_machine *next;
+};
+
 struct pool {
 	struct pool_settings declared; /* as the config file said */
 	struct pool_settings live;     /* what runs now (pool scale changes it) */
@@ -76,6 +92,7 @@ struct pool {
 	int waiting;
 	unsigned seq;               /* for runner ids */
 	int64_t boot_blocked_until; /* debounce after a failed boot */
+	struct stopped_machine *stopped; /* newest first */
 	struct pool *next;
 };
 

@@ -26,13 +26,13 @@ ssh_pool () { # NAME COMMAND
 refused_line () {
 	one_flame_line "$1" &&
 	grep -q "$2 runs flame 0.1.0 (protocol 1)" "$1" &&
-	grep -qF "this flame $NEW_VERSION speaks protocol 2" "$1"
+	grep -qF "this flame $NEW_VERSION speaks protocol 3" "$1"
 }
 
 test_expect_success 'set-up: the previous release is built (make build/prev-release/flame), an sshd, a fake Fly API' '
 	test -x "$OLD"
 	equals "flame 0.1.0" "$("$OLD" version)"
-	equals "flame $NEW_VERSION (protocol 2)" "$("$FLAME" version)"
+	equals "flame $NEW_VERSION (protocol 3)" "$("$FLAME" version)"
 	sshd_start a
 	sshd_load a
 	FLAME=$OLD fly_fake_start
@@ -75,7 +75,7 @@ test_expect_success 'the previous release calling this warmer is refused in a li
 	"$OLD" run -p new -- touch "$WORK/ran-old-cli" 2>err || rc=$?
 	equals 255 "$rc"
 	one_flame_line err
-	grep -qF "runs flame $NEW_VERSION (protocol 2) and this flame speaks protocol 1" err
+	grep -qF "runs flame $NEW_VERSION (protocol 3) and this flame speaks protocol 1" err
 	not test -e "$WORK/ran-old-cli"
 '
 
@@ -94,7 +94,7 @@ test_expect_success 'a warmer of the previous release: this flame refuses it in 
 	equals 255 "$rc"
 	one_flame_line err
 	grep -qF "the warmer (pid $old_pid) runs an older flame (protocol 1" err
-	grep -qF "this flame $NEW_VERSION speaks protocol 2: stop it with '"'"'flame warmer stop'"'"'" err
+	grep -qF "this flame $NEW_VERSION speaks protocol 3: stop it with '"'"'flame warmer stop'"'"'" err
 	not test -e "$WORK/ran-old-warmer"
 	test_status 255 "$FLAME" warmer status 2>err
 	one_flame_line err

@@ -4,7 +4,7 @@ descriptors, then the payload; integers are little-endian, strings are u32
 length + bytes, string vectors u32 count + strings."""
 import struct
 
-PROTOCOL = 2
+PROTOCOL = 3
 HELLO_MAGIC = b"FLAM"
 W_HELLO = 99
 W_JOB, W_JOB_SIGNAL, W_JOB_CANCEL = 40, 41, 42
@@ -60,7 +60,7 @@ def job_frame(argv, env=(), puts=(), gets=(), getdir=0, timeout=0):
         strv(list(puts)) + strv(list(gets))
 
 
-def hello(who=b"test", protocol=PROTOCOL, version=b"0.2.0"):
+def hello(who=b"test", protocol=PROTOCOL, version=b"0.3.0"):
     """The bytes a flame process opens every connection with (wire.h)."""
     return HELLO_MAGIC + frame(W_HELLO, u32(protocol) + bstr(version) + bstr(who))
 
