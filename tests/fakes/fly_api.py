@@ -49,6 +49,8 @@ WAIT_STATES = ("started", "stopped", "suspended", "destroyed", "failed", "settle
 SETTLED = ("created", "started", "stopped", "suspended", "failed", "destroyed")
 # Destroy without force is allowed only from these states (§2.7).
 DESTROYABLE = ("stopped", "suspended", "failed", "created")
+# Start is allowed only from these states (§7.12); any other is 412.
+STARTABLE = ("stopped", "created", "suspended", "failed")
 # Per-CPU memory bounds in MB, by cpu_kind (fly-go constants, §2.13).
 MEMORY_BOUNDS = {"shared": (256, 2048), "performance": (2048, 8192)}
 MAX_CPUS = {"shared": 8, "performance": 16}
@@ -122,6 +124,18 @@ def parse_go_duration(s):
 def to_seconds(d):
     """A fly.Duration as sent: a Go duration string, or a number of nanoseconds."""
     return parse_go_duration(d) if isinstance(d, str) else d / 1e9
+
+
+def remove_tree(path):
+    """rm -rf PATH, even where the machine took away its own write permission."""
+    for d, dirs, _ in os.walk(path):
+        for x in [d] + [os.path.join(d, y) for y in dirs]:
+            try:
+                if not os.path.islink(x):
+                    os.chmod(x, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def parse_image_ref(image):
@@ -597,6 +611,10 @@ class Machine:
         self.t_started = self.t_stopped = self.t_destroyed = None
         self.run_since = None
         self.run_seconds = 0.0
+        self.stopped_since = None       # billing: a stopped machine bills storage only
+        self.stopped_seconds = 0.0
+        self.starts = 0                 # boots asked for by POST start
+        self.reset_root = False         # the next boot starts from the image (§2.5)
         self.proc = None                # subprocess.Popen of the main process
         self.sid = 0                    # session id of the last main process
         self.gen = 0                    # bumped to cancel a pending boot or stop
@@ -646,14 +664,17 @@ class Machine:
         return d
 
     def to_fake(self):
-        run = self.run_seconds + (time.time() - self.run_since if self.run_since else 0.0)
+        now = time.time()
+        run = self.run_seconds + (now - self.run_since if self.run_since else 0.0)
+        stopped = self.stopped_seconds + (now - self.stopped_since if self.stopped_since else 0.0)
         return {"id": self.id, "name": self.name, "app": self.app, "region": self.region,
                 "state": self.state, "private_ip": self.private_ip,
                 "pid": self.proc.pid if self.proc else None, "instance_id": self.instance_id,
                 "metadata": self.metadata, "destroyed": self.state == "destroyed",
                 "t_created": self.created_at, "t_started": self.t_started,
                 "t_stopped": self.t_stopped, "t_destroyed": self.t_destroyed,
-                "run_seconds": round(run, 3), "restart_count": self.restart_count,
+                "run_seconds": round(run, 3), "stopped_seconds": round(stopped, 3),
+                "starts": self.starts, "restart_count": self.restart_count,
                 "last_exit": self.last_exit, "root": self.root}
 
 
@@ -696,9 +717,15 @@ class Fleet:
     # -- state changes ---------------------------------------------------------
 
     def set_state(self, m, state):
+        now = time.time()
+        if m.stopped_since is not None and state != "stopped":
+            m.stopped_seconds += now - m.stopped_since
+            m.stopped_since = None
+        elif state == "stopped" and m.stopped_since is None:
+            m.stopped_since = now
         m.state = state
         m.history.append(state)
-        m.updated_at = time.time()
+        m.updated_at = now
         self.rec.machine(dict(m.to_fake(), t=m.updated_at))
         self.rec.log("machine %s %s", m.id, state)
         self.cond.notify_all()
@@ -744,6 +771,11 @@ class Fleet:
         if self.rootfs:                 # each boot starts from the image, as on Fly
             for d in (m.root, os.path.join(m.dir, "work")):
                 shutil.rmtree(d, ignore_errors=True)
+        elif m.reset_root:              # a started machine is back to its image state (§2.5)
+            remove_tree(m.root)
+            if os.path.exists(m.root):
+                self.rec.log("machine %s: could not empty its root", m.id)
+        m.reset_root = False
         os.makedirs(m.root, exist_ok=True)
         argv = self._argv(m.config, self.rootfs)
         with open(os.path.join(m.dir, "console.log"), "ab") as log:
@@ -930,12 +962,35 @@ class Fleet:
                 self.procs.kill_machine(m)
 
     def start(self, m):
+        """stopped/created/suspended/failed -> starting; (previous state, new host or "")."""
         prev = m.state
-        if prev not in ("stopped", "created", "suspended", "failed"):
+        if prev not in STARTABLE:
             raise ApiError(412, "failed_precondition: machine still active, refusing to start")
+        new_host = ""
+        if self.settings.take("migrate_on_start"):
+            # on another host the machine gets another 6PN address (§5.2)
+            old = m.private_ip
+            m.private_ip = self.ips.take()
+            self.ips.give_back(old)
+            new_host = secrets.token_hex(6)
+            self.rec.log("machine %s migrated: %s -> %s", m.id, old, m.private_ip)
         m.restart_count = 0
-        self._boot_later(m, self.settings.get("boot_delay"))
-        return prev
+        m.starts += 1
+        m.reset_root = True
+        delay = self.settings.get("start_delay")
+        self._boot_later(m, self.settings.get("boot_delay") if delay is None else delay)
+        return prev, new_host
+
+    def billing(self):
+        """Totals over every machine ever created, for GET /_fake/billing."""
+        fakes = [m.to_fake() for m in self.machines.values()]
+        states = [m.state for m in self.machines.values()]
+        return {"machines_created": len(fakes),
+                "api_starts": sum(f["starts"] for f in fakes),
+                "run_seconds": round(sum(f["run_seconds"] for f in fakes), 3),
+                "stopped_seconds": round(sum(f["stopped_seconds"] for f in fakes), 3),
+                "running": sum(1 for s in states if s in ("started", "starting")),
+                "stopped": states.count("stopped")}
 
     def destroy(self, m, force):
         if m.state not in DESTROYABLE and not force:
@@ -1062,14 +1117,17 @@ class Settings:
     """Run-time switches, set with POST /_fake/config."""
 
     TYPES = {"rate_limit": bool, "fail_next": list, "ambiguous_create": int, "boot_delay": (int, float),
-             "boot_never_starts": bool, "drop_connection_on_create": int}
+             "start_delay": (int, float, type(None)), "boot_never_starts": bool,
+             "drop_connection_on_create": int, "migrate_on_start": int}
     ACTIONS = ("create", "wait", "stop", "start", "destroy", "get", "list", "app", "any")
     STATUSES = (408, 409, 412, 429, 500, 502, 503)
 
     def __init__(self):
         self.lock = threading.Lock()
+        # start_delay None: a start takes boot_delay, as a create's boot does
         self.values = {"rate_limit": False, "fail_next": [], "ambiguous_create": 0, "boot_delay": 0,
-                       "boot_never_starts": False, "drop_connection_on_create": 0}
+                       "start_delay": None, "boot_never_starts": False,
+                       "drop_connection_on_create": 0, "migrate_on_start": 0}
 
     def get(self, key):
         with self.lock:
@@ -1298,8 +1356,8 @@ class Api:
 
     def start(self, app, mid, **_):
         with self.fleet.cond:
-            prev = self.fleet.start(self.fleet.get(app, mid))
-        return 200, {"previous_state": prev, "migrated": False, "new_host": ""}
+            prev, new_host = self.fleet.start(self.fleet.get(app, mid))
+        return 200, {"previous_state": prev, "migrated": bool(new_host), "new_host": new_host}
 
     def destroy(self, app, mid, query, **_):
         force = any(parse_bool(query.get(k, [""])[-1]) for k in ("force", "kill"))
@@ -1317,6 +1375,9 @@ class Api:
             with self.fleet.cond:
                 return 200, [m.to_fake() for m in sorted(self.fleet.machines.values(),
                                                          key=lambda m: m.created_at)]
+        if method == "GET" and parts == ["billing"]:
+            with self.fleet.cond:
+                return 200, self.fleet.billing()
         if parts == ["config"] and method in ("GET", "POST"):
             if method == "GET":
                 with self.settings.lock:
