@@ -86,6 +86,47 @@ static int set_duration(const cJSON *v, const char *key, int64_t *out, const cha
 	return 0;
 }
 
+/* "budget": {"machine_seconds_per_hour": N}, nothing else. */
+static int parse_budget(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
+{
+	const cJSON *item;
+
+	if (!cJSON_IsObject(v) || !cJSON_GetArraySize(v)) {
+		snprintf(
+			err, errlen,
+			"pool '%s': budget must be {\"machine_seconds_per_hour\": N}, N a whole number from 1 "
+			"to %ld",
+			ps->name, LIMIT_RUNNERS * 3600L);
+		return -1;
+	}
+	cJSON_ArrayForEach(item, v) {
+		if (strcmp(item->string, "machine_seconds_per_hour")) {
+			snprintf(err, errlen,
+			         "pool '%s': budget has no setting '%s'; it takes only "
+			         "{\"machine_seconds_per_hour\": N}, N from 1 to %ld",
+			         ps->name, item->string, LIMIT_RUNNERS * 3600L);
+			return -1;
+		}
+		if (set_limit(item, "budget.machine_seconds_per_hour", 1, LIMIT_RUNNERS * 3600L,
+		              &ps->budget_s_per_hour, ps->name, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_price(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1000)) {
+		snprintf(err, errlen,
+		         "pool '%s': price_per_hour must be a machine's price in US dollars per hour, a "
+		         "number from 0 to 1000 such as 0.0031",
+		         ps->name);
+		return -1;
+	}
+	ps->price_per_hour = v->valuedouble;
+	return 0;
+}
+
 static int parse_backend(const cJSON *v, struct pool_settings *ps, char *err, size_t errlen)
 {
 	if (!cJSON_IsString(v) || (strcmp(v->valuestring, "local") && strcmp(v->valuestring, "ssh") &&
@@ -189,6 +230,14 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 		return set_duration(item, k, &ps->boot_ms, ps->name, err, errlen);
 	if (!strcmp(k, "slot_timeout"))
 		return set_duration(item, k, &ps->slot_ms, ps->name, err, errlen);
+	if (!strcmp(k, "stopped_max"))
+		return set_limit(item, k, 0, LIMIT_RUNNERS, &ps->stopped_max, ps->name, err, errlen);
+	if (!strcmp(k, "stopped_ttl"))
+		return set_duration(item, k, &ps->stopped_ttl_ms, ps->name, err, errlen);
+	if (!strcmp(k, "budget"))
+		return parse_budget(item, ps, err, errlen);
+	if (!strcmp(k, "price_per_hour"))
+		return parse_price(item, ps, err, errlen);
 	if (!strcmp(k, "hosts") || !strcmp(k, "command") || !strcmp(k, "known_hosts"))
 		return 0; /* the ssh backend's: checked with the backend below */
 	if (config_fly_key(k))
@@ -196,9 +245,9 @@ static int parse_setting(const cJSON *item, struct pool_settings *ps, char *err,
 	snprintf(
 		err, errlen,
 		"pool '%s': unknown setting '%s' (known: backend, min, max, max_concurrency, "
-		"idle_shutdown_after, boot_timeout, slot_timeout; ssh: hosts, command, known_hosts; fly: app, "
-		"image, region, cpu_kind, cpus, memory_mb, gpu_kind, env, port, api_url, token_file, command, "
-		"failsafe, grace)",
+		"idle_shutdown_after, boot_timeout, slot_timeout, budget; ssh: hosts, command, known_hosts; fly: "
+		"app, image, region, cpu_kind, cpus, memory_mb, gpu_kind, env, port, api_url, token_file, "
+		"command, failsafe, grace, stopped_max, stopped_ttl, price_per_hour)",
 		ps->name, k);
 	return -1;
 }
@@ -221,6 +270,18 @@ static const char *has_fly_key(const cJSON *pool)
 	const cJSON *item;
 	cJSON_ArrayForEach(item, pool)
 		if (config_fly_key(item->string) && strcmp(item->string, "command"))
+			return item->string;
+	return NULL;
+}
+
+/* The first of the fly pools' settings kept outside backend_conf (the
+ * stopped tier's and the price) that pool sets, or NULL. */
+static const char *has_fly_tier_key(const cJSON *pool)
+{
+	const cJSON *item;
+	cJSON_ArrayForEach(item, pool)
+		if (!strcmp(item->string, "stopped_max") || !strcmp(item->string, "stopped_ttl") ||
+		    !strcmp(item->string, "price_per_hour"))
 			return item->string;
 	return NULL;
 }
@@ -253,6 +314,13 @@ static int parse_pool(struct config *cfg, const cJSON *pool, char *err, size_t e
 	if (strcmp(ps.backend, "fly") && has_fly_key(pool)) {
 		snprintf(err, errlen, "pool '%s': %s belongs to fly pools; add \"backend\": \"fly\"", ps.name,
 		         has_fly_key(pool));
+		return -1;
+	}
+	if (strcmp(ps.backend, "fly") && has_fly_tier_key(pool)) {
+		snprintf(err, errlen,
+		         "pool '%s': %s is a fly setting and this pool's backend is %s; remove it or add "
+		         "\"backend\": \"fly\"",
+		         ps.name, has_fly_tier_key(pool), ps.backend);
 		return -1;
 	}
 	if (strcmp(ps.backend, "ssh") &&

@@ -321,10 +321,14 @@ static int journaled(const char *state_path, const char *launch)
 	cJSON *doc = text ? cJSON_Parse(text) : NULL, *p, *r;
 	int found = 0;
 
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools"))
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners"))
 			if (same_id(r, launch))
 				found = 1;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "stopped"))
+			if (same_id(r, launch))
+				found = 1; /* kept by the stopped tier */
+	}
 	cJSON_Delete(doc);
 	free(text);
 	return found || !text; /* no journal to read: destroy nothing */

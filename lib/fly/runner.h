@@ -75,8 +75,8 @@ int fly_runner_park(struct fly_runner *fr);
 /* destroy whatever machine carries launch id L (a runner the warmer gave up) */
 int fly_destroy_launch(const char *conf_json, const char *token, const char *launch_id, char *err,
                        size_t errlen);
-/* destroy the machines of parent P whose launch id is no runner in the
- * warmer's journal (read at each decision: runners are journaled before
+/* destroy the machines of parent P whose launch id is no runner and no kept
+ * stopped machine in the warmer's journal (read at each decision: runners are journaled before
  * their machine is asked for, so none being created is taken for a stray) */
 int fly_sweep(const char *conf_json, const char *token, const char *parent, const char *state_path, char *err,
               size_t errlen);

@@ -1,6 +1,7 @@
 /* state.c — see state.h. */
 #include "state.h"
 #include "internal.h"
+#include "flame_limits.h"
 #include "util.h"
 
 #include <errno.h>
@@ -28,6 +29,10 @@ void state_add_settings(cJSON *o, const struct pool_settings *ps)
 	cJSON_AddNumberToObject(o, "idle_shutdown_after", ps->idle_ms / 1000.0);
 	cJSON_AddNumberToObject(o, "boot_timeout", ps->boot_ms / 1000.0);
 	cJSON_AddNumberToObject(o, "slot_timeout", ps->slot_ms / 1000.0);
+	cJSON_AddNumberToObject(o, "stopped_max", (double)ps->stopped_max);
+	cJSON_AddNumberToObject(o, "stopped_ttl", ps->stopped_ttl_ms / 1000.0);
+	cJSON_AddNumberToObject(o, "budget_machine_seconds_per_hour", (double)ps->budget_s_per_hour);
+	cJSON_AddNumberToObject(o, "price_per_hour", ps->price_per_hour);
 	if (ps->backend_conf[0]) {
 		cJSON *conf = cJSON_Parse(ps->backend_conf);
 		if (conf)
@@ -51,6 +56,26 @@ static int num(const cJSON *o, const char *k, double min, double *out)
 	return 0;
 }
 
+/* The stopped tier's, budget and price settings are optional: a journal
+ * written before they existed lacks them, and gets the defaults.  When
+ * there, they must be within what config accepts.  Is K there and not a
+ * number from min to max (a whole one if whole)? */
+static int bad_opt(const cJSON *o, const char *k, double min, double max, int whole)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v)
+		return 0;
+	/* the range first: converting a double beyond a long's is undefined */
+	return !cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max) ||
+	       (whole && v->valuedouble != (double)(long)v->valuedouble);
+}
+
+static double opt(const cJSON *o, const char *k, double otherwise)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return v ? v->valuedouble : otherwise;
+}
+
 int state_settings_parse(const cJSON *o, const char *name, struct pool_settings *ps)
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "backend");
@@ -60,7 +85,10 @@ int state_settings_parse(const cJSON *o, const char *name, struct pool_settings 
 	    strlen(b->valuestring) >= sizeof ps->backend || num(o, "min", 0, &min) ||
 	    num(o, "max", 1, &max) || num(o, "max_concurrency", 1, &mc) ||
 	    num(o, "idle_shutdown_after", 0.001, &idle) || num(o, "boot_timeout", 0.001, &boot) ||
-	    num(o, "slot_timeout", 0.001, &slot) || min > max)
+	    num(o, "slot_timeout", 0.001, &slot) || min > max ||
+	    bad_opt(o, "stopped_max", -1, LIMIT_RUNNERS, 1) || bad_opt(o, "stopped_ttl", 0.001, 1e9, 0) ||
+	    bad_opt(o, "budget_machine_seconds_per_hour", 0, LIMIT_RUNNERS * 3600.0, 1) ||
+	    bad_opt(o, "price_per_hour", -1, 1000, 0))
 		return -1;
 	pool_settings_default(ps, name);
 	snprintf(ps->backend, sizeof ps->backend, "%s", b->valuestring);
@@ -70,6 +98,11 @@ int state_settings_parse(const cJSON *o, const char *name, struct pool_settings 
 	ps->idle_ms = (int64_t)(idle * 1000 + 0.5);
 	ps->boot_ms = (int64_t)(boot * 1000 + 0.5);
 	ps->slot_ms = (int64_t)(slot * 1000 + 0.5);
+	ps->stopped_max = (long)opt(o, "stopped_max", (double)ps->stopped_max);
+	ps->stopped_ttl_ms = (int64_t)(opt(o, "stopped_ttl", ps->stopped_ttl_ms / 1000.0) * 1000 + 0.5);
+	ps->budget_s_per_hour =
+		(long)opt(o, "budget_machine_seconds_per_hour", (double)ps->budget_s_per_hour);
+	ps->price_per_hour = opt(o, "price_per_hour", ps->price_per_hour);
 	{
 		const cJSON *conf = cJSON_GetObjectItemCaseSensitive(o, "backend_settings");
 		char *text = conf ? cJSON_PrintUnformatted(conf) : NULL;

@@ -14,7 +14,10 @@
 
 #define STATE_VERSION 1
 
-/* Settings as JSON (durations in seconds) and back. */
+/* Settings as JSON (durations in seconds) and back.  The parse takes a
+ * journal written before stopped_max, stopped_ttl,
+ * budget_machine_seconds_per_hour and price_per_hour existed, with their
+ * defaults. */
 void state_add_settings(cJSON *obj, const struct pool_settings *ps);
 cJSON *state_settings_json(const struct pool_settings *ps);
 int state_settings_parse(const cJSON *obj, const char *name, struct pool_settings *ps);

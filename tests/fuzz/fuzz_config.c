@@ -34,6 +34,13 @@ static void check_pool(const struct pool_settings *ps)
 	FUZZ_CHECK(ps->idle_ms > 0 && ps->idle_ms <= 30 * DAY_MS);
 	FUZZ_CHECK(ps->boot_ms > 0 && ps->boot_ms <= 30 * DAY_MS);
 	FUZZ_CHECK(ps->slot_ms > 0 && ps->slot_ms <= 30 * DAY_MS);
+	FUZZ_CHECK(ps->stopped_max >= -1 && ps->stopped_max <= LIMIT_MAX);
+	FUZZ_CHECK(ps->stopped_ttl_ms > 0 && ps->stopped_ttl_ms <= 30 * DAY_MS);
+	FUZZ_CHECK(ps->budget_s_per_hour >= 0 && ps->budget_s_per_hour <= LIMIT_MAX * 3600L);
+	FUZZ_CHECK(ps->price_per_hour == -1 || (ps->price_per_hour >= 0 && ps->price_per_hour <= 1000));
+	/* the stopped tier and the price are a fly pool's */
+	if (strcmp(ps->backend, "fly"))
+		FUZZ_CHECK(ps->stopped_max == -1 && ps->stopped_ttl_ms == 600000 && ps->price_per_hour == -1);
 	FUZZ_CHECK(pool_settings_check(ps, why, sizeof why) == 0);
 	if (ps->backend_conf[0]) {
 		cJSON *conf = cJSON_Parse(ps->backend_conf);

@@ -1,8 +1,10 @@
 /* fuzz_state.c — the warmer's journal read back: state_parse() on any text,
  * then what recover() does with it (each pool's live and declared settings,
- * each runner's pid).  Settings read back must survive a second write and
- * read unchanged. */
+ * its budget's "usage", each runner's pid).  Settings and usage read back
+ * must survive a second write and read unchanged. */
 #include "fuzz.h"
+#include "budget.h"
+#include "flame_limits.h"
 #include "warmer/state.h"
 
 #include <limits.h>
@@ -16,6 +18,9 @@ static void same_after_rewrite(const struct pool_settings *ps)
 	FUZZ_CHECK(!strcmp(back.backend, ps->backend));
 	FUZZ_CHECK(back.min == ps->min && back.max == ps->max && back.max_concurrency == ps->max_concurrency);
 	FUZZ_CHECK(back.idle_ms == ps->idle_ms && back.boot_ms == ps->boot_ms && back.slot_ms == ps->slot_ms);
+	FUZZ_CHECK(back.stopped_max == ps->stopped_max && back.stopped_ttl_ms == ps->stopped_ttl_ms);
+	FUZZ_CHECK(back.budget_s_per_hour == ps->budget_s_per_hour &&
+	           back.price_per_hour == ps->price_per_hour);
 	cJSON_Delete(o);
 }
 
@@ -27,7 +32,36 @@ static void settings(const cJSON *o, const char *name)
 		return;
 	FUZZ_CHECK(ps.min >= 0 && ps.min <= ps.max && ps.max_concurrency >= 1);
 	FUZZ_CHECK(ps.idle_ms > 0 && ps.boot_ms > 0 && ps.slot_ms > 0);
+	FUZZ_CHECK(ps.stopped_max >= -1 && ps.stopped_max <= LIMIT_RUNNERS && ps.stopped_ttl_ms > 0);
+	FUZZ_CHECK(ps.budget_s_per_hour >= 0 && ps.budget_s_per_hour <= LIMIT_RUNNERS * 3600L);
+	FUZZ_CHECK(ps.price_per_hour >= -1 && ps.price_per_hour <= 1000);
 	same_after_rewrite(&ps);
+}
+
+/* A pool's "usage": refused whole, or read into range and written back the
+ * same; what it says of an hour is within what the buckets can hold. */
+static void usage(const cJSON *o)
+{
+	struct usage u, back, init;
+	cJSON *again;
+	double used;
+
+	usage_init(&init);
+	if (usage_parse(o, &u) < 0) {
+		FUZZ_CHECK(!memcmp(&u, &init, sizeof u));
+		return;
+	}
+	FUZZ_CHECK(u.minute >= 0 && u.minute <= USAGE_MINUTE_MAX);
+	for (int i = 0; i < USAGE_MINUTES; i++)
+		FUZZ_CHECK(u.sec[i] >= 0 && u.sec[i] <= USAGE_BUCKET_MAX);
+	again = usage_json(&u);
+	FUZZ_CHECK(usage_parse(again, &back) == 0 && back.minute == u.minute);
+	for (int i = 0; i < USAGE_MINUTES; i++)
+		FUZZ_CHECK(back.sec[i] == u.sec[i]);
+	cJSON_Delete(again);
+	used = usage_used(&u, NULL, 0, u.minute * 60000);
+	FUZZ_CHECK(used >= 0 && used <= USAGE_MINUTES * USAGE_BUCKET_MAX);
+	FUZZ_CHECK(usage_frees_in(&u, NULL, 0, u.minute * 60000, 0, used) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		settings(p, name->valuestring);
 		settings(cJSON_GetObjectItemCaseSensitive(p, "declared"), name->valuestring);
+		usage(cJSON_GetObjectItemCaseSensitive(p, "usage"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			long pid = state_runner_pid(r);
 			FUZZ_CHECK(pid >= 0 && pid <= INT_MAX);

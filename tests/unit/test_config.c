@@ -29,6 +29,10 @@ static void test_defaults(void **state)
 	assert_int_equal(ps.idle_ms, 30000);
 	assert_int_equal(ps.boot_ms, 30000);
 	assert_int_equal(ps.slot_ms, 300000);
+	assert_int_equal(ps.stopped_max, -1);
+	assert_int_equal(ps.stopped_ttl_ms, 600000);
+	assert_int_equal(ps.budget_s_per_hour, 0);
+	assert_true(ps.price_per_hour == -1);
 	assert_int_equal(pool_settings_check(&ps, err, sizeof err), 0);
 }
 

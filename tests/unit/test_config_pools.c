@@ -1,5 +1,5 @@
 /* test_config_pools.c — pool declarations (lib/config.h): loading the files,
- * pool names, fly pools. */
+ * pool names, fly pools, the stopped tier and the budget. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -219,6 +219,118 @@ static void test_fly_pool_errors(void **state)
 	refused("{\"pools\": {\"f\": {\"backend\": \"cloud\"}}}", "f", "\"fly\"");
 }
 
+#define FLY "\"backend\": \"fly\", \"app\": \"a\", \"image\": \"i\""
+
+static void test_tier_and_budget_accepted(void **state)
+{
+	struct config cfg;
+	const struct pool_settings *ps;
+	(void)state;
+	assert_int_equal(parse(&cfg,
+	                       "{\"pools\": {\"f\": {" FLY ", \"stopped_max\": 3, \"stopped_ttl\": \"90s\", "
+	                       "\"budget\": {\"machine_seconds_per_hour\": 7200}, \"price_per_hour\": 0.05}, "
+	                       "\"g\": {" FLY "}}}"),
+	                 0);
+	ps = config_find(&cfg, "f");
+	assert_int_equal(ps->stopped_max, 3);
+	assert_int_equal(ps->stopped_ttl_ms, 90000);
+	assert_int_equal(ps->budget_s_per_hour, 7200);
+	assert_true(ps->price_per_hour == 0.05);
+	/* the stopped tier's settings stay out of what the link reads */
+	assert_null(strstr(ps->backend_conf, "stopped"));
+	assert_null(strstr(ps->backend_conf, "price"));
+	/* not given: the defaults */
+	ps = config_find(&cfg, "g");
+	assert_int_equal(ps->stopped_max, -1);
+	assert_int_equal(ps->stopped_ttl_ms, 600000);
+	assert_int_equal(ps->budget_s_per_hour, 0);
+	assert_true(ps->price_per_hour < 0);
+	config_free(&cfg);
+	/* the edges */
+	assert_int_equal(
+		parse(&cfg,
+	              "{\"pools\": {\"f\": {" FLY ", \"stopped_max\": 0, \"stopped_ttl\": 0.5, "
+	              "\"budget\": {\"machine_seconds_per_hour\": 1}, \"price_per_hour\": 0}, "
+	              "\"g\": {" FLY ", \"stopped_max\": 512, \"stopped_ttl\": \"720h\", "
+	              "\"budget\": {\"machine_seconds_per_hour\": 1843200}, \"price_per_hour\": 1000}}}"),
+		0);
+	ps = config_find(&cfg, "f");
+	assert_int_equal(ps->stopped_max, 0);
+	assert_int_equal(ps->stopped_ttl_ms, 500);
+	assert_int_equal(ps->budget_s_per_hour, 1);
+	assert_true(ps->price_per_hour == 0);
+	ps = config_find(&cfg, "g");
+	assert_int_equal(ps->stopped_max, 512);
+	assert_int_equal(ps->stopped_ttl_ms, 720LL * 3600 * 1000);
+	assert_int_equal(ps->budget_s_per_hour, 1843200);
+	assert_true(ps->price_per_hour == 1000);
+	config_free(&cfg);
+	/* a budget applies to every backend */
+	assert_int_equal(parse(&cfg, "{\"pools\": {\"l\": {\"budget\": {\"machine_seconds_per_hour\": 60}}, "
+	                             "\"s\": {\"backend\": \"ssh\", \"hosts\": [\"u@h\"], "
+	                             "\"budget\": {\"machine_seconds_per_hour\": 3600}}}}"),
+	                 0);
+	assert_int_equal(config_find(&cfg, "l")->budget_s_per_hour, 60);
+	assert_int_equal(config_find(&cfg, "s")->budget_s_per_hour, 3600);
+	config_free(&cfg);
+}
+
+static void refused_in_fly(const char *key, const char *value, const char *want)
+{
+	char text[512];
+	snprintf(text, sizeof text, "{\"pools\": {\"f\": {" FLY ", \"%s\": %s}}}", key, value);
+	refused(text, "f", want);
+}
+
+static void test_tier_and_budget_refused(void **state)
+{
+	static const char *const whole[] = { "-1", "513", "2.5", "\"3\"", "true", "null", "1e400", "{}" };
+	static const char *const ttl[] = { "0", "\"0s\"", "-1", "\"abc\"", "\"721h\"", "[1]", "1e400" };
+	static const char *const price[] = {
+		"-0.01", "1000.01", "\"0.05\"", "1e400", "-1e400", "null", "{}"
+	};
+	static const char *const budget[] = { "3", "[]", "{}", "\"3600\"", "null", "true" };
+	static const char *const per_hour[] = { "0", "1843201", "1.5", "\"100\"", "-5", "1e400", "{}" };
+	char value[128];
+	(void)state;
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+		refused_in_fly("stopped_max", whole[i], "stopped_max must be a whole number from 0 to 512");
+	for (size_t i = 0; i < sizeof ttl / sizeof ttl[0]; i++)
+		refused_in_fly("stopped_ttl", ttl[i], "stopped_ttl must be a duration");
+	for (size_t i = 0; i < sizeof price / sizeof price[0]; i++)
+		refused_in_fly("price_per_hour", price[i], "price_per_hour must be a machine's price");
+	for (size_t i = 0; i < sizeof budget / sizeof budget[0]; i++)
+		refused_in_fly("budget", budget[i],
+		               "budget must be {\"machine_seconds_per_hour\": N}, N a whole number from 1 to "
+		               "1843200");
+	for (size_t i = 0; i < sizeof per_hour / sizeof per_hour[0]; i++) {
+		snprintf(value, sizeof value, "{\"machine_seconds_per_hour\": %s}", per_hour[i]);
+		refused_in_fly("budget", value,
+		               "budget.machine_seconds_per_hour must be a whole number from 1 to 1843200");
+	}
+	refused_in_fly("budget", "{\"machine_seconds_per_hour\": 60, \"usd\": 5}",
+	               "budget has no setting 'usd'; it takes only {\"machine_seconds_per_hour\": N}");
+	refused("{\"pools\": {\"l\": {\"budget\": {\"seconds\": 60}}}}", "l",
+	        "budget has no setting 'seconds'");
+}
+
+/* The stopped tier's settings and the price are a fly pool's. */
+static void test_tier_refused_in_other_backends(void **state)
+{
+	(void)state;
+	refused("{\"pools\": {\"l\": {\"stopped_max\": 2}}}", "l",
+	        "stopped_max is a fly setting and this pool's backend is local; remove it or add "
+	        "\"backend\": \"fly\"");
+	refused("{\"pools\": {\"l\": {\"backend\": \"local\", \"price_per_hour\": 0.1}}}", "l",
+	        "price_per_hour is a fly setting and this pool's backend is local");
+	refused("{\"pools\": {\"s\": {\"backend\": \"ssh\", \"hosts\": [\"u@h\"], \"stopped_ttl\": \"5m\"}}}",
+	        "s", "stopped_ttl is a fly setting and this pool's backend is ssh");
+	/* the unknown-setting message lists them */
+	refused("{\"pools\": {\"p\": {\"stopped\": 1}}}", "p", "budget; ssh:");
+	refused("{\"pools\": {\"p\": {\"stopped\": 1}}}", "p",
+	        "grace, stopped_max, stopped_ttl, price_per_hour)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +341,9 @@ int main(void)
 		cmocka_unit_test(test_errors_one_line_for_names_with_newlines),
 		cmocka_unit_test(test_fly_pool_settings_and_defaults_from_env),
 		cmocka_unit_test(test_fly_pool_errors),
+		cmocka_unit_test(test_tier_and_budget_accepted),
+		cmocka_unit_test(test_tier_and_budget_refused),
+		cmocka_unit_test(test_tier_refused_in_other_backends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

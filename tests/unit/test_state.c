@@ -54,6 +54,10 @@ static void settings_equal(const struct pool_settings *a, const struct pool_sett
 	assert_int_equal(a->idle_ms, b->idle_ms);
 	assert_int_equal(a->boot_ms, b->boot_ms);
 	assert_int_equal(a->slot_ms, b->slot_ms);
+	assert_int_equal(a->stopped_max, b->stopped_max);
+	assert_int_equal(a->stopped_ttl_ms, b->stopped_ttl_ms);
+	assert_int_equal(a->budget_s_per_hour, b->budget_s_per_hour);
+	assert_true(a->price_per_hour == b->price_per_hour);
 }
 
 static void round_trip(const struct pool_settings *ps)
@@ -88,6 +92,16 @@ static void test_settings_round_trip(void **state)
 	ps.boot_ms = 1001;
 	ps.slot_ms = 999;
 	round_trip(&ps);
+	ps.stopped_max = 0;
+	ps.stopped_ttl_ms = 1;
+	ps.budget_s_per_hour = 512L * 3600;
+	ps.price_per_hour = 0.0030474;
+	round_trip(&ps);
+	ps.stopped_max = 512;
+	ps.stopped_ttl_ms = 30LL * 24 * 3600 * 1000;
+	ps.budget_s_per_hour = 1;
+	ps.price_per_hour = 1000;
+	round_trip(&ps);
 }
 
 static void test_settings_json_shape(void **state)
@@ -103,6 +117,10 @@ static void test_settings_json_shape(void **state)
 	/* durations in seconds */
 	assert_true(cJSON_GetObjectItem(o, "idle_shutdown_after")->valuedouble == 1.5);
 	assert_true(cJSON_GetObjectItem(o, "slot_timeout")->valuedouble == 300);
+	assert_true(cJSON_GetObjectItem(o, "stopped_max")->valuedouble == -1);
+	assert_true(cJSON_GetObjectItem(o, "stopped_ttl")->valuedouble == 600);
+	assert_true(cJSON_GetObjectItem(o, "budget_machine_seconds_per_hour")->valuedouble == 0);
+	assert_true(cJSON_GetObjectItem(o, "price_per_hour")->valuedouble == -1);
 	cJSON_Delete(o);
 }
 
@@ -123,13 +141,56 @@ static void parse_refuses(const char *json, const char *name)
 	"\"backend\":\"local\",\"min\":0,\"max\":4,\"max_concurrency\":4," \
 	"\"idle_shutdown_after\":30,\"boot_timeout\":30,\"slot_timeout\":300"
 
-static void test_settings_parse_refuses(void **state)
+/* A journal written before the stopped tier and the budget: their defaults. */
+static void test_settings_parse_without_tier(void **state)
 {
 	cJSON *o = cJSON_Parse("{" GOOD "}");
+	struct pool_settings ps, def;
+	(void)state;
+	memset(&ps, 0x33, sizeof ps);
+	assert_int_equal(state_settings_parse(o, "ok", &ps), 0);
+	pool_settings_default(&def, "ok");
+	settings_equal(&ps, &def);
+	cJSON_Delete(o);
+	o = cJSON_Parse("{" GOOD ",\"stopped_ttl\":1.5,\"price_per_hour\":0}");
+	assert_int_equal(state_settings_parse(o, "ok", &ps), 0);
+	assert_int_equal(ps.stopped_ttl_ms, 1500);
+	assert_true(ps.price_per_hour == 0);
+	assert_int_equal(ps.stopped_max, -1);
+	assert_int_equal(ps.budget_s_per_hour, 0);
+	cJSON_Delete(o);
+}
+
+static void test_settings_parse_refuses(void **state)
+{
+	static const char *const bad[] = {
+		"\"stopped_max\":-2",
+		"\"stopped_max\":513",
+		"\"stopped_max\":1.5",
+		"\"stopped_max\":\"3\"",
+		"\"stopped_max\":1e400",
+		"\"stopped_ttl\":0",
+		"\"stopped_ttl\":\"600\"",
+		"\"stopped_ttl\":null",
+		"\"stopped_ttl\":1e400",
+		"\"budget_machine_seconds_per_hour\":-1",
+		"\"budget_machine_seconds_per_hour\":1843201",
+		"\"budget_machine_seconds_per_hour\":0.5",
+		"\"budget_machine_seconds_per_hour\":{}",
+		"\"price_per_hour\":-1.5",
+		"\"price_per_hour\":1000.5",
+		"\"price_per_hour\":\"0.1\"",
+	};
+	cJSON *o = cJSON_Parse("{" GOOD "}");
 	struct pool_settings ps;
+	char text[512];
 	(void)state;
 	assert_int_equal(state_settings_parse(o, "ok", &ps), 0);
 	cJSON_Delete(o);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "{" GOOD ",%s}", bad[i]);
+		parse_refuses(text, "p");
+	}
 	parse_refuses("{" GOOD "}", "bad name");
 	parse_refuses("{" GOOD "}", "");
 	parse_refuses("[]", "p");
@@ -391,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settings_round_trip),
 		cmocka_unit_test(test_settings_json_shape),
+		cmocka_unit_test(test_settings_parse_without_tier),
 		cmocka_unit_test(test_settings_parse_refuses),
 		cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_missing, setup, teardown),
