@@ -35,6 +35,14 @@ void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
 	wbuf_i64(w, ps->boot_ms);
 	wbuf_i64(w, ps->slot_ms);
 	wbuf_str(w, ps->backend_conf);
+	wbuf_i64(w, ps->stopped_max);
+	wbuf_i64(w, ps->stopped_ttl_ms);
+	wbuf_i64(w, ps->budget_s_per_hour);
+	{
+		int64_t bits; /* exactly: the warmer compares settings byte for byte */
+		memcpy(&bits, &ps->price_per_hour, sizeof bits);
+		wbuf_i64(w, bits);
+	}
 }
 
 char *client_log_path(void)

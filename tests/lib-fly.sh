@@ -9,6 +9,7 @@
 #   fly_fake_set JSON          POST /_fake/config (switches: rate_limit, fail_next...)
 #   fly_fake_reset             every fault switch back off
 #   fly_live                   how many machines the fake holds (not destroyed)
+#   fly_running                how many of them run (starting, started, stopping)
 #   fly_machines_json          every machine the fake ever had (GET /_fake/machines)
 #   fly_no_machines [SECONDS]  wait (default 30 s) until the fake holds no machine
 #   fly_die N                  make the N-th live machine die (its process tree killed)
@@ -43,7 +44,8 @@ fly_fake_set () {
 
 # fly_fake_reset: every fault switch of the fake back off (ends a fault test)
 fly_fake_reset () {
-	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0}'
+	fly_fake_set '{"rate_limit": false, "fail_next": [], "boot_never_starts": false, "boot_delay": 0,
+		"start_delay": null, "migrate_on_start": 0}'
 }
 
 fly_machines_json () {
@@ -53,6 +55,11 @@ fly_machines_json () {
 fly_live () {
 	fly_machines_json | "$PYTHON" -c 'import json, sys
 print(sum(1 for m in json.load(sys.stdin) if not m["destroyed"]))'
+}
+
+fly_running () {
+	fly_machines_json | "$PYTHON" -c 'import json, sys
+print(sum(1 for m in json.load(sys.stdin) if m["state"] in ("starting", "started", "stopping")))'
 }
 
 fly_no_machines () {

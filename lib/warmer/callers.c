@@ -118,10 +118,19 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 			snprintf(ps->backend_conf, sizeof ps->backend_conf, "%s", conf);
 		free(conf);
 	}
-	ok = !r->bad && pool_name_valid(name) && W.find_backend(backend) && ps->min >= 0 && ps->max >= 1 &&
-	     ps->max <= LIMIT_RUNNERS && ps->max_concurrency >= 1 &&
-	     ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max && ps->idle_ms > 0 &&
-	     ps->boot_ms > 0 && ps->slot_ms > 0;
+	ps->stopped_max = (long)rbuf_i64(r);
+	ps->stopped_ttl_ms = rbuf_i64(r);
+	ps->budget_s_per_hour = (long)rbuf_i64(r);
+	{
+		int64_t bits = rbuf_i64(r);
+		memcpy(&ps->price_per_hour, &bits, sizeof bits);
+	}
+	ok = !r->bad && ps->stopped_max >= -1 && ps->stopped_max <= LIMIT_RUNNERS && ps->stopped_ttl_ms > 0 &&
+	     ps->budget_s_per_hour >= 0 && ps->budget_s_per_hour <= LIMIT_RUNNERS * 3600L &&
+	     (ps->price_per_hour < 0 || ps->price_per_hour <= 1000) && pool_name_valid(name) &&
+	     W.find_backend(backend) && ps->min >= 0 && ps->max >= 1 && ps->max <= LIMIT_RUNNERS &&
+	     ps->max_concurrency >= 1 && ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max &&
+	     ps->idle_ms > 0 && ps->boot_ms > 0 && ps->slot_ms > 0;
 	free(name);
 	free(backend);
 	return ok ? 0 : -1;

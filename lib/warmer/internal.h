@@ -40,6 +40,7 @@ struct warmer {
 	struct caller *callers;
 	int64_t grace_ms, quiet_since, started;
 	int stopping, runners_stopped, dirty;
+	int serving; /* recovered and swept: taking callers */
 	int64_t journal_due;
 	int64_t sweep_due;
 	long fd_limit;              /* the soft RLIMIT_NOFILE, raised at start */
@@ -120,5 +121,7 @@ void scrub_environment(void);
 
 /* loop.c */
 void begin_stop(const char *why);
+/* Has p's backend remove what no runner accounts for (orphaned machines). */
+void sweep_pool(struct pool *p);
 
 #endif

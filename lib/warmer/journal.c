@@ -55,12 +55,13 @@ static int still_declared(const struct config *cfg, const struct pool_settings *
 	return ps && !memcmp(ps, declared, sizeof *ps);
 }
 
-/* The stopped machines of a pool that is dropped are destroyed. */
-static void discard_journaled_stopped(const cJSON *p, const struct pool_settings *live)
+/* The machines of a pool that is dropped, its runners' and its kept
+ * stopped ones, are destroyed (LIST: "runners" or "stopped"). */
+static void discard_journaled(const cJSON *p, const struct pool_settings *live, const char *list)
 {
 	const struct backend *be = W.find_backend(live->backend);
 	const cJSON *m;
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(p, "stopped")) {
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(p, list)) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
 		char *info = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(m, "info"));
 		if (cJSON_IsString(id) && info && be->discard)
@@ -80,7 +81,8 @@ static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
 		if (cJSON_IsString(id))
 			W.find_backend(live->backend)->reap_stray(id->valuestring, state_runner_pid(r));
 	}
-	discard_journaled_stopped(p, live);
+	discard_journaled(p, live, "runners");
+	discard_journaled(p, live, "stopped");
 }
 
 void recover(void)

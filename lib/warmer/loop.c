@@ -56,17 +56,21 @@ void begin_stop(const char *why)
 		}
 }
 
+void sweep_pool(struct pool *p)
+{
+	const struct backend *be = W.find_backend(p->live.backend);
+	if (be && be->sweep)
+		be->sweep(p);
+}
+
 /* Backends with something to sweep (orphaned machines) do it now and then. */
 static void sweep_pools(int64_t now)
 {
 	if (now < W.sweep_due)
 		return;
 	W.sweep_due = now + SWEEP_MS;
-	for (struct pool *p = W.pools; p; p = p->next) {
-		const struct backend *be = W.find_backend(p->live.backend);
-		if (be && be->sweep)
-			be->sweep(p);
-	}
+	for (struct pool *p = W.pools; p; p = p->next)
+		sweep_pool(p);
 }
 
 static int setup(void)
@@ -100,6 +104,7 @@ static int setup(void)
 	recover();
 	journal_now();
 	sweep_pools(now_ms()); /* after the journal holds every adopted runner */
+	W.serving = 1;
 	W.listen_fd = listen_on(W.sock_path);
 	return W.listen_fd < 0 ? -1 : 0;
 }

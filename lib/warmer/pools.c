@@ -31,6 +31,8 @@ struct pool *pool_declare(const struct pool_settings *declared)
 		p->next = W.pools;
 		W.pools = p;
 		journal_now();
+		if (W.serving) /* (during recovery the journal is not whole yet) */
+			sweep_pool(p); /* machines a previous warmer left in its app */
 		return p;
 	}
 	if (memcmp(&p->declared, declared, sizeof *declared) != 0) {

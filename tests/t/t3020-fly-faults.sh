@@ -139,6 +139,21 @@ test_expect_success 'when the warmer never comes back every agent exits within i
 	equals ok "$("$FLAME" run -p f -- echo ok)"
 	wait_for "test \$(ready_runners) = 2" 30
 	kill -KILL "$(warmer_pid)" $(root_pgrep "flame-link")
+	# nothing runs: the machines, which the pool may keep, end stopped
+	wait_for "test \$(fly_running) = 0" 15
+	equals 2 "$(fly_live)"
+	# and the next warmer sweeps them: its first call is served by a new one
+	fly_config
+	equals ok "$("$FLAME" run -p f -- echo ok)"
+	wait_for "test \$(fly_live) = 1" 20
+'
+
+test_expect_success 'a pool that keeps no stopped machine: when the warmer never comes back Fly destroys them' '
+	fresh
+	fly_config "\"min\": 2, \"max_concurrency\": 1, \"failsafe\": \"3s\", \"stopped_max\": 0"
+	equals ok "$("$FLAME" run -p f -- echo ok)"
+	wait_for "test \$(ready_runners) = 2" 30
+	kill -KILL "$(warmer_pid)" $(root_pgrep "flame-link")
 	fly_no_machines 15
 	fly_config
 '
