@@ -32,7 +32,9 @@ test_expect_success 'the create request is exactly a runner'"'"'s, field by fiel
 	assert c["image"] == image
 	assert c["guest"] == {"cpu_kind": "shared", "cpus": 2, "memory_mb": 1024}, c["guest"]
 	assert c["env"] == {"FFMPEG_THREADS": "2"}, c["env"]
-	assert c["auto_destroy"] is True
+	# the pool keeps stopped machines (stopped_max: its max): one must end
+	# stopped, not destroyed, when it stops
+	assert c["auto_destroy"] is False
 	assert c["restart"] == {"policy": "no"}, c["restart"]
 	assert c["init"] == {"exec": [flame, "agent"]}, c["init"]
 	m = c["metadata"]

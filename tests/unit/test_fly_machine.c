@@ -212,6 +212,12 @@ static void test_body_minimal_and_gpu(void **state)
 	assert_true(cJSON_IsTrue(get(c, "auto_destroy")));
 	is_str(get(c, "restart"), "policy", "no");
 	cJSON_Delete(doc);
+	/* one the warmer may keep stopped is not destroyed when it stops */
+	l.keep_stopped = 1;
+	doc = body_of(&l);
+	assert_true(cJSON_IsFalse(get(get(doc, "config"), "auto_destroy")));
+	is_str(get(get(doc, "config"), "restart"), "policy", "no");
+	cJSON_Delete(doc);
 }
 
 static void test_body_env_last_wins(void **state)
