@@ -8,6 +8,7 @@ int cmd_run(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_pool_ls(int argc, char **argv);
 int cmd_pool_scale(int argc, char **argv);
+int cmd_pool_drain(int argc, char **argv);
 int cmd_pool_key(int argc, char **argv);
 int cmd_warmer_status(int argc, char **argv);
 int cmd_warmer_stop(int argc, char **argv);

@@ -33,6 +33,7 @@ enum cmd_option_key {
 	OPT_RESUME_FAILED,
 	OPT_BAR,
 	OPT_LINE_BUFFER,
+	OPT_STOPPED_MAX,
 };
 
 /* Who a command or an option is for. */

@@ -1,5 +1,5 @@
 /* pool_scale.c — `flame pool scale NAME [--min N] [--max N]
- * [--max-concurrency N]`: change a live pool's limits without editing files.
+ * [--max-concurrency N] [--stopped-max N]`: change a live pool's limits without editing files.
  * Lowering max drains runners; no running job is killed. */
 #include "cmds.h"
 #include "client.h"
@@ -22,41 +22,24 @@ static int limit(const char *opt, const char *arg, long min, long max, long *out
 	return 0;
 }
 
-static int send_scale(const struct pool_settings *ps, long min, long max, long mc)
+static int send_scale(const struct pool_settings *ps, const long *limits)
 {
-	char err[1024], *text;
-	struct wire_conn conn;
 	struct wbuf w;
-	struct rbuf r = { 0 };
-	int sock = client_connect(1, err, sizeof err), type, rc;
+	int rc;
 
-	if (sock < 0) {
-		msg("%s", err);
-		return EXIT_FAILURE_FLAME;
-	}
-	client_conn_init(&conn, sock);
 	wbuf_init(&w, W_SCALE);
 	client_put_settings(&w, ps);
-	wbuf_i64(&w, min);
-	wbuf_i64(&w, max);
-	wbuf_i64(&w, mc);
-	type = client_call(sock, &w, &conn, &r, err, sizeof err);
-	rc = client_reply(type, &r, &text, err, sizeof err);
-	if (rc == 0)
-		printf("%s\n", text);
-	else
-		msg("%s", err);
-	free(text);
+	for (int i = 0; i < 4; i++)
+		wbuf_i64(&w, limits[i]);
+	rc = client_ask(&w);
 	wbuf_free(&w);
-	wire_conn_free(&conn);
-	close(sock);
 	return rc;
 }
 
 int cmd_pool_scale(int argc, char **argv)
 {
 	struct cmd_parser parser;
-	long min = -1, max = -1, mc = -1;
+	long min = -1, max = -1, mc = -1, stopped = -1;
 	struct pool_settings ps;
 	int c, rc;
 
@@ -67,15 +50,16 @@ int cmd_pool_scale(int argc, char **argv)
 		if ((c == OPT_MIN && limit("--min", optarg, 0, LIMIT_RUNNERS, &min) < 0) ||
 		    (c == OPT_MAX && limit("--max", optarg, 1, LIMIT_RUNNERS, &max) < 0) ||
 		    (c == OPT_MAX_CONCURRENCY &&
-		     limit("--max-concurrency", optarg, 1, LIMIT_CONCURRENCY, &mc) < 0))
+		     limit("--max-concurrency", optarg, 1, LIMIT_CONCURRENCY, &mc) < 0) ||
+		    (c == OPT_STOPPED_MAX && limit("--stopped-max", optarg, 0, LIMIT_RUNNERS, &stopped) < 0))
 			return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
 		msg("pool scale: give exactly one pool name; see 'flame pool scale --help'");
 		return EXIT_USAGE;
 	}
-	if (min < 0 && max < 0 && mc < 0) {
-		msg("pool scale: nothing to change; give --min, --max or --max-concurrency");
+	if (min < 0 && max < 0 && mc < 0 && stopped < 0) {
+		msg("pool scale: nothing to change; give --min, --max, --max-concurrency or --stopped-max");
 		return EXIT_USAGE;
 	}
 	if (min >= 0 && max >= 0 && min > max) {
@@ -85,5 +69,8 @@ int cmd_pool_scale(int argc, char **argv)
 	rc = client_find_pool(argv[optind], &ps);
 	if (rc)
 		return rc;
-	return send_scale(&ps, min, max, mc);
+	{
+		long limits[] = { min, max, mc, stopped };
+		return send_scale(&ps, limits);
+	}
 }

@@ -45,6 +45,30 @@ void client_put_settings(struct wbuf *w, const struct pool_settings *ps)
 	}
 }
 
+int client_ask(struct wbuf *w)
+{
+	char err[1024], *text = NULL;
+	struct wire_conn conn;
+	struct rbuf r = { 0 };
+	int sock = client_connect(1, err, sizeof err), type, rc;
+
+	if (sock < 0) {
+		msg("%s", err);
+		return EXIT_FAILURE_FLAME;
+	}
+	client_conn_init(&conn, sock);
+	type = client_call(sock, w, &conn, &r, err, sizeof err);
+	rc = client_reply(type, &r, &text, err, sizeof err);
+	if (rc == 0)
+		printf("%s\n", text);
+	else
+		msg("%s", err);
+	free(text);
+	wire_conn_free(&conn);
+	close(sock);
+	return rc;
+}
+
 char *client_log_path(void)
 {
 	char err[256];

@@ -50,6 +50,10 @@ int client_find_pool(const char *name, struct pool_settings *ps);
  * W_ERROR's code, else EXIT_FAILURE_FLAME. */
 int client_reply(int type, struct rbuf *r, char **text, char *err, size_t errlen);
 
+/* Sends request W to the warmer (started if none runs), prints its W_REPLY
+ * text on stdout or its error as one line: the exit status. */
+int client_ask(struct wbuf *w);
+
 /* Path of the warmer log (malloc'd), for messages that point at it. */
 char *client_log_path(void);
 

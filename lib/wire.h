@@ -46,6 +46,8 @@ enum wire_type {
 	W_SCALE,
 	W_STATUS,
 	W_STOP,
+	/* CLI -> warmer.  W_DRAIN {settings}: destroy the pool's stopped machines */
+	W_DRAIN,
 	/* warmer -> CLI.  W_STARTED {str runner, u32 job, i64 ms waited for a
 	 * slot, i64 ms of that waited for a runner to boot} */
 	W_STARTED = 20,

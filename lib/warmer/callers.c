@@ -181,7 +181,7 @@ static void on_run(struct caller *c, struct rbuf *r, int *fds, int nfds)
 static void on_scale(struct caller *c, struct rbuf *r)
 {
 	struct pool_settings ps, next;
-	int64_t min, max, mc;
+	int64_t min, max, mc, sm;
 	struct pool *p;
 
 	if (read_settings(r, &ps) < 0) {
@@ -191,6 +191,7 @@ static void on_scale(struct caller *c, struct rbuf *r)
 	min = rbuf_i64(r);
 	max = rbuf_i64(r);
 	mc = rbuf_i64(r);
+	sm = rbuf_i64(r);
 	p = pool_declare(&ps);
 	next = p->live;
 	if (min >= 0)
@@ -199,10 +200,18 @@ static void on_scale(struct caller *c, struct rbuf *r)
 		next.max = (long)max;
 	if (mc >= 0)
 		next.max_concurrency = (long)mc;
+	if (sm >= 0 && sm <= LIMIT_RUNNERS)
+		next.stopped_max = (long)sm;
 	if (r->bad || next.max < 1 || next.max_concurrency < 1 || next.max > LIMIT_RUNNERS ||
 	    next.max_concurrency > LIMIT_CONCURRENCY) {
 		reply_error(c, EXIT_USAGE, "pool '%s': max is at most %d and max_concurrency at most %d",
 		            p->live.name, LIMIT_RUNNERS, LIMIT_CONCURRENCY);
+		return;
+	}
+	if (sm >= 0 && !W.find_backend(p->live.backend)->park) {
+		reply_error(c, EXIT_USAGE,
+		            "pool '%s': --stopped-max is for fly pools, and this pool's backend is %s",
+		            p->live.name, p->live.backend);
 		return;
 	}
 	if (next.min > next.max) {
@@ -221,15 +230,37 @@ static void on_scale(struct caller *c, struct rbuf *r)
 			return;
 		}
 	}
-	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld", p->live.name, p->live.min,
-	           p->live.max, p->live.max_concurrency);
+	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld, stopped_max %ld", p->live.name,
+	           p->live.min, p->live.max, p->live.max_concurrency, tier_max(p));
+	tier_expire(p, wall_ms()); /* a lower stopped_max lets the oldest go */
 	schedule(p);
 	{
 		char text[256];
 		snprintf(text, sizeof text, "pool '%s': min %ld, max %ld, max_concurrency %ld", p->live.name,
 		         p->live.min, p->live.max, p->live.max_concurrency);
+		if (W.find_backend(p->live.backend) && W.find_backend(p->live.backend)->park)
+			snprintf(text + strlen(text), sizeof text - strlen(text), ", stopped_max %ld",
+			         tier_max(p));
 		reply_text(c, W_REPLY, 0, text);
 	}
+}
+
+static void on_drain(struct caller *c, struct rbuf *r)
+{
+	struct pool_settings ps;
+	struct pool *p;
+	char text[256];
+	int n;
+
+	if (read_settings(r, &ps) < 0) {
+		reply_error(c, EXIT_FAILURE_FLAME, "the warmer could not read the request");
+		return;
+	}
+	p = pool_declare(&ps);
+	n = tier_drain(p, "drained by flame pool drain");
+	snprintf(text, sizeof text, "pool '%s': %d stopped machine%s destroyed", p->live.name, n,
+	         n == 1 ? "" : "s");
+	reply_text(c, W_REPLY, 0, text);
 }
 
 static void on_status(struct caller *c)
@@ -275,6 +306,8 @@ static void on_caller_frame(struct caller *c, uint8_t type, struct rbuf *r, int 
 		cJSON_Delete(doc);
 	} else if (type == W_SCALE) {
 		on_scale(c, r);
+	} else if (type == W_DRAIN) {
+		on_drain(c, r);
 	} else if (type == W_STATUS) {
 		on_status(c);
 	} else if (type == W_STOP) {
