@@ -4,6 +4,7 @@
 #include "cmds.h"
 #include "client.h"
 #include "commands.h"
+#include "budget.h"
 #include "config.h"
 #include "duration.h"
 #include "paths.h"
@@ -117,6 +118,37 @@ static void fmt_secs(double s, char *buf, size_t len)
 	duration_format((int64_t)(s * 1000 + 0.5) / 1000 * 1000, buf, len);
 }
 
+/* The pool's costs: machine-seconds in the last hour and what they cost,
+ * its budget, and its kept stopped machines (a fly pool's). */
+static void print_spend(const cJSON *p)
+{
+	const cJSON *usd = cJSON_GetObjectItemCaseSensitive(p, "estimated_usd_last_hour"), *m;
+	const cJSON *stopped = cJSON_GetObjectItemCaseSensitive(p, "stopped");
+	double budget = num(p, "budget_machine_seconds_per_hour"), kept = num(p, "stopped_max");
+	int fly = !strcmp(str(p, "backend"), "fly");
+	char ttl[32];
+
+	if (!cJSON_GetObjectItemCaseSensitive(p, "machine_seconds_last_hour") && budget <= 0 && !fly)
+		return;
+	printf("  %.0f machine-seconds in the last hour", num(p, "machine_seconds_last_hour"));
+	if (cJSON_IsNumber(usd))
+		printf(", about $%.4f", usd->valuedouble);
+	if (budget > 0)
+		printf("; budget %.0f per hour", budget);
+	if (fly) {
+		fmt_secs(num(p, "stopped_ttl"), ttl, sizeof ttl);
+		printf("; %d stopped (kept: %.0f for %s)", cJSON_GetArraySize(stopped), kept < 0 ? num(p, "max") : kept,
+		       ttl);
+	}
+	printf("\n");
+	cJSON_ArrayForEach(m, stopped) {
+		char ago[32];
+		fmt_secs(num(m, "stopped_seconds"), ago, sizeof ago);
+		printf("  stopped %-23s stopped %s ago  %s\n", str(m, "id"), ago,
+		       str(cJSON_GetObjectItemCaseSensitive(m, "info"), "where"));
+	}
+}
+
 static void print_table(const cJSON *doc)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "warmer"), *p, *r;
@@ -133,6 +165,7 @@ static void print_table(const cJSON *doc)
 		       str(p, "backend"), num(p, "min"), num(p, "max"), num(p, "max_concurrency"),
 		       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "runners")), num(p, "busy"),
 		       num(p, "waiting"), idle);
+		print_spend(p);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			char age[32], idl[32];
 			fmt_secs(num(r, "age_seconds"), age, sizeof age);
@@ -146,11 +179,35 @@ static void print_table(const cJSON *doc)
 }
 
 /* Journaled times are stale when no warmer runs: recompute from the stamps. */
+/* The last hour's machine-seconds as of now, from the journaled buckets
+ * (no runner runs while no warmer does), and the estimate at the same rate. */
+static void refresh_spend(cJSON *p, double now)
+{
+	struct usage u;
+	double was = num(p, "machine_seconds_last_hour"), used, usd = num(p, "estimated_usd_last_hour");
+	cJSON *m;
+
+	if (usage_parse(cJSON_GetObjectItemCaseSensitive(p, "usage"), &u) == 0) {
+		used = usage_used(&u, NULL, 0, (int64_t)now);
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "machine_seconds_last_hour", cJSON_CreateNumber(used));
+		if (cJSON_GetObjectItemCaseSensitive(p, "estimated_usd_last_hour"))
+			cJSON_ReplaceItemInObjectCaseSensitive(p, "estimated_usd_last_hour",
+			                                        cJSON_CreateNumber(was > 0 ? usd * used / was : 0));
+	}
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(p, "stopped")) {
+		double at = num(m, "stopped_ms");
+		if (at > 0)
+			cJSON_ReplaceItemInObjectCaseSensitive(m, "stopped_seconds",
+			                                        cJSON_CreateNumber((now - at) / 1000));
+	}
+}
+
 static void refresh_ages(cJSON *doc)
 {
 	double now = (double)wall_ms();
 	cJSON *p, *r;
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "pools")) {
+		refresh_spend(p, now);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			double created = num(r, "created_ms"), idle = num(r, "idle_since_ms");
 			if (created > 0)

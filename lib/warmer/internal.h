@@ -109,6 +109,18 @@ void tier_free(struct pool *p);
 cJSON *tier_json(const struct pool *p);
 void tier_recover(struct pool *p, const cJSON *arr);
 
+/* spend.c: machine-seconds in the last hour, the budget, the estimate */
+double spend_used(const struct pool *p, int64_t wall);
+void spend_runner_ended(struct pool *p, int64_t created_wall);
+/* Whether booting (or starting) one more runner would overrun the budget. */
+int spend_blocks_boot(const struct pool *p);
+/* One line: the budget is used up, by how much, when it frees up. */
+void spend_why(const struct pool *p, char *buf, size_t len);
+/* USD per machine-hour: the pool's price_per_hour, or the table's for its
+ * fly guest; -1 when unknown. */
+double spend_price_hour(const struct pool_settings *ps);
+void spend_add_json(cJSON *o, const struct pool *p);
+
 /* listener.c */
 int listen_on(const char *path);
 void close_listener(void);

@@ -85,6 +85,27 @@ static void drop_undeclared(const cJSON *p, const struct pool_settings *live)
 	discard_journaled(p, live, "stopped");
 }
 
+/* When a journaled runner started (wall ms): now if unknown, so an
+ * unreadable stamp costs nothing rather than the whole hour. */
+static int64_t journaled_start(const cJSON *r)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "created_ms");
+	int64_t now = wall_ms();
+	if (!cJSON_IsNumber(t) || !(t->valuedouble > 0 && t->valuedouble < (double)now))
+		return now;
+	return (int64_t)t->valuedouble;
+}
+
+/* An adopted runner's machine has run since it was first booted: the
+ * budget counts it from then (the adopt made it a new runner of now). */
+static void keep_start(struct pool *p, const cJSON *journaled)
+{
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(journaled, "id"));
+	for (struct runner *r = p->runners; r && id; r = r->next)
+		if (!strcmp(r->id, id))
+			r->created_wall = journaled_start(journaled);
+}
+
 void recover(void)
 {
 	char err[512];
@@ -117,15 +138,21 @@ void recover(void)
 		}
 		pool = pool_declare(&declared);
 		pool->live = live;
+		if (usage_parse(cJSON_GetObjectItemCaseSensitive(p, "usage"), &pool->usage) < 0 &&
+		    cJSON_GetObjectItemCaseSensitive(p, "usage"))
+			warmer_log("warning: pool '%s': unreadable usage in the journal; the budget starts afresh",
+			           live.name);
 		pools++;
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
 			const cJSON *pid = cJSON_GetObjectItemCaseSensitive(r, "pid");
 			const struct backend *be = W.find_backend(live.backend);
 			if (be->adopt && be->adopt(pool, r) == 0) {
+				keep_start(pool, r);
 				adopted++;
 				continue;
 			}
+			spend_runner_ended(pool, journaled_start(r)); /* it ran until now */
 			if (cJSON_IsString(id) && cJSON_IsNumber(pid)) {
 				W.find_backend(live.backend)
 					->reap_stray(id->valuestring, state_runner_pid(r));

@@ -28,6 +28,7 @@ struct pool *pool_declare(const struct pool_settings *declared)
 	if (!p) {
 		p = xcalloc(1, sizeof *p);
 		p->declared = p->live = *declared;
+		usage_init(&p->usage);
 		p->next = W.pools;
 		W.pools = p;
 		journal_now();
@@ -120,6 +121,25 @@ static void retire_outdated(struct pool *p)
 	journal_soon();
 }
 
+/* No runner may boot: callers wait for the runners there are, and when
+ * there is none that could take them they are told now (75). */
+static void over_budget(struct pool *p, const struct sched_view *v)
+{
+	char why[512];
+
+	spend_why(p, why, sizeof why);
+	if (!p->budget_said)
+		warmer_log("%s", why);
+	p->budget_said = 1;
+	if (v->ready + v->booting > 0)
+		return;
+	while (p->qhead) {
+		struct caller *c = p->qhead;
+		reply_error(c, EXIT_TEMPFAIL, "%s", why);
+		caller_finish(c);
+	}
+}
+
 void schedule(struct pool *p)
 {
 	struct sched_view v;
@@ -141,6 +161,11 @@ void schedule(struct pool *p)
 		return;
 	count_runners(p, &v);
 	boots = sched_boots_needed(&v);
+	if (boots > 0 && spend_blocks_boot(p)) {
+		over_budget(p, &v);
+		return;
+	}
+	p->budget_said = 0;
 	while (boots-- > 0)
 		if (!tier_boot(p))
 			boot_runner(p);
@@ -156,12 +181,18 @@ void expire_callers(struct pool *p, int64_t now)
 		char wait[32];
 		count_runners(p, &v);
 		duration_format(c->deadline - c->queued_at, wait, sizeof wait);
-		reply_error(c, EXIT_TEMPFAIL,
-		            "pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
-		            "all busy); raise the limit with 'flame pool scale %s --max N' or wait "
-		            "longer with --slot-timeout",
-		            p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
-		            p->live.max_concurrency, p->live.name);
+		if (p->budget_said) {
+			char why[512];
+			spend_why(p, why, sizeof why);
+			reply_error(c, EXIT_TEMPFAIL, "no free slot within %s: %s", wait, why);
+		} else {
+			reply_error(c, EXIT_TEMPFAIL,
+			            "pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
+			            "all busy); raise the limit with 'flame pool scale %s --max N' or wait "
+			            "longer with --slot-timeout",
+			            p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
+			            p->live.max_concurrency, p->live.name);
+		}
 		caller_finish(c); /* out of the queue */
 	}
 }

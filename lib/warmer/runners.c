@@ -104,6 +104,7 @@ void remove_runner(struct runner *r)
 	}
 	if (r->be)
 		r->be->destroy(r);
+	spend_runner_ended(r->pool, r->created_wall);
 	free(r);
 	journal_now();
 }

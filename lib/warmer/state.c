@@ -154,6 +154,7 @@ static cJSON *pool_json(const struct pool *p, int64_t wall, int64_t mono)
 	cJSON_AddNumberToObject(o, "busy", busy);
 	cJSON_AddItemToObject(o, "runners", runners);
 	cJSON_AddItemToObject(o, "stopped", tier_json(p));
+	spend_add_json(o, p);
 	return o;
 }
 

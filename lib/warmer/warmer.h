@@ -4,6 +4,7 @@
 #ifndef FLAME_WARMER_H
 #define FLAME_WARMER_H
 
+#include "budget.h"
 #include "config.h"
 #include "wire.h"
 
@@ -93,6 +94,8 @@ struct pool {
 	unsigned seq;               /* for runner ids */
 	int64_t boot_blocked_until; /* debounce after a failed boot */
 	struct stopped_machine *stopped; /* newest first */
+	struct usage usage;              /* machine-seconds of runners that ended */
+	int budget_said;                 /* the budget stopped a boot: logged once */
 	struct pool *next;
 };
 
