@@ -223,7 +223,7 @@ _flame()
 
     pool)
         if ((cword == 2)); then
-            _flame_words "ls scale key" "$cur"
+            _flame_words "ls scale drain key" "$cur"
             return 0
         fi
         case ${words[2]} in
@@ -232,24 +232,24 @@ _flame()
             ;;
         scale)
             case $prev in
-            --min | --max | --max-concurrency)
+            --min | --max | --max-concurrency | --stopped-max)
                 return 0 ;;
             esac
             local have_name=
             for ((i = 3; i < cword; i++)); do
                 case ${words[i]} in
-                --min | --max | --max-concurrency) ((i++)) ;;
+                --min | --max | --max-concurrency | --stopped-max) ((i++)) ;;
                 -* | =) ;;
                 *) have_name=1 ;;
                 esac
             done
             if [[ $cur == -* || -n $have_name ]]; then
-                _flame_words "--min --max --max-concurrency" "$cur"
+                _flame_words "--min --max --max-concurrency --stopped-max" "$cur"
             else
                 _flame_words "$(_flame_pools)" "$cur"
             fi
             ;;
-        key)
+        drain | key)
             # one pool name, then nothing
             if ((cword == 3)); then
                 if [[ $cur == -* ]]; then

@@ -195,7 +195,7 @@ function __flame_pool_scale_wants_name
             continue
         end
         switch $w
-            case --min --max --max-concurrency
+            case --min --max --max-concurrency --stopped-max
                 set skip 1
             case '-*'
             case '*'
@@ -205,10 +205,10 @@ function __flame_pool_scale_wants_name
     return 0
 end
 
-# True after `flame pool key` until the pool name is typed.
-function __flame_pool_key_wants_name
+# True after `flame pool $argv[1]` (key, drain) until the pool name is typed.
+function __flame_pool_wants_one_name
     set -l words (commandline -opc)
-    test (count $words) -eq 3; and test "$words[2]" = pool; and test "$words[3]" = key
+    test (count $words) -eq 3; and test "$words[2]" = pool; and test "$words[3]" = $argv[1]
 end
 
 complete -c flame -f
@@ -265,13 +265,16 @@ complete -c flame -n '__flame_after_options map' -a '(__flame_run_complete_comma
 # flame pool
 complete -c flame -n '__flame_sub_wants_action pool' -a ls -d 'List the pools, their runners and slots'
 complete -c flame -n '__flame_sub_wants_action pool' -a scale -d 'Change the limits of a live pool'
+complete -c flame -n '__flame_sub_wants_action pool' -a drain -d 'Destroy the stopped machines a fly pool keeps'
 complete -c flame -n '__flame_sub_wants_action pool' -a key -d 'Print the SSH public key of a pool'
 complete -c flame -n '__flame_sub pool ls' -l json -d 'Print one JSON document'
 complete -c flame -n __flame_pool_scale_wants_name -a '(__flame_pools)' -d 'Pool'
 complete -c flame -n '__flame_sub pool scale' -l min -x -d 'Minimum number of runners'
 complete -c flame -n '__flame_sub pool scale' -l max -x -d 'Maximum number of runners'
 complete -c flame -n '__flame_sub pool scale' -l max-concurrency -x -d 'Jobs at a time per runner'
-complete -c flame -n __flame_pool_key_wants_name -a '(__flame_pools)' -d 'Pool'
+complete -c flame -n '__flame_sub pool scale' -l stopped-max -x -d 'Stopped machines a fly pool keeps'
+complete -c flame -n '__flame_pool_wants_one_name drain' -a '(__flame_pools)' -d 'Pool'
+complete -c flame -n '__flame_pool_wants_one_name key' -a '(__flame_pools)' -d 'Pool'
 
 # flame warmer
 complete -c flame -n '__flame_sub_wants_action warmer' -a status -d 'Exit 0 if the warmer runs, 3 if not'

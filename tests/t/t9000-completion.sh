@@ -82,7 +82,9 @@ test_expect_success 'flame run --pool <TAB> offers default and the configured po
 test_expect_success 'flame pool scale <TAB> offers the pools, then its options' '
 	expect_comp "flame pool scale " default ffmpeg thumbs &&
 	expect_comp "flame pool scale ffmpeg --m" --max --max-concurrency --min &&
-	expect_comp "flame pool scale ffmpeg --max 3 --" --max --max-concurrency --min
+	expect_comp "flame pool scale ffmpeg --max 3 --" --max --max-concurrency --min --stopped-max &&
+	expect_comp "flame pool scale --stopped-max 2 " default ffmpeg thumbs &&
+	expect_comp "flame pool scale ffmpeg --stopped-max "
 '
 
 test_expect_success 'flame pool <TAB> offers key; flame pool key <TAB> offers the pools, once' '
@@ -93,8 +95,15 @@ test_expect_success 'flame pool <TAB> offers key; flame pool key <TAB> offers th
 	expect_comp "flame pool key ffmpeg "
 '
 
+test_expect_success 'flame pool drain <TAB> offers the pools, once' '
+	expect_comp "flame pool d" drain &&
+	expect_comp "flame pool drain " default ffmpeg thumbs &&
+	expect_comp "flame pool drain f" ffmpeg &&
+	expect_comp "flame pool drain ffmpeg "
+'
+
 test_expect_success 'pool and warmer actions and their options' '
-	expect_comp "flame pool " key ls scale &&
+	expect_comp "flame pool " drain key ls scale &&
 	expect_comp "flame pool ls -" --json &&
 	expect_comp "flame warmer " run status stop &&
 	expect_comp "flame warmer status "
