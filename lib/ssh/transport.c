@@ -25,6 +25,7 @@ struct ssh_conn {
 	char label[300]; /* user@host:port, for messages */
 	char host[256];
 	int port;
+	int setting_up; /* (atomic) until its first channel runs: acks go at once */
 };
 
 struct ssh_chan {
@@ -174,6 +175,24 @@ static void quick_ack(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
+/* libssh2's reads, with TCP_QUICKACK armed again after each while the
+ * session is being set up.  sshd keeps Nagle on for exec sessions and
+ * writes two small packets after authentication (a hostkeys notice, then
+ * the channel's confirmation); the second waits for our ACK of the first,
+ * which Linux delays up to 40 ms after we sent a request, and QUICKACK lasts
+ * only until we send.  Once a channel runs, acks are left to the kernel. */
+static LIBSSH2_RECV_FUNC(recv_quick)
+{
+	struct ssh_conn *c = *abstract;
+	ssize_t n = recv(socket, buffer, length, flags);
+
+	if (n < 0)
+		return -errno;
+	if (__atomic_load_n(&c->setting_up, __ATOMIC_RELAXED))
+		quick_ack(socket);
+	return n;
+}
+
 static const char *ssh_error(LIBSSH2_SESSION *s)
 {
 	char *m = NULL;
@@ -264,7 +283,10 @@ struct ssh_conn *ssh_connect(const struct ssh_target *t, char *err, size_t errle
 	c->sock = tcp_connect(t, err, errlen);
 	if (c->sock < 0)
 		goto fail;
-	c->s = libssh2_session_init();
+	c->setting_up = 1;
+	c->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	if (c->s)
+		libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)recv_quick);
 	if (!c->s || set_methods(c->s)) {
 		snprintf(err, errlen, "cannot set up an SSH session for %s", c->label);
 		goto fail;
@@ -413,6 +435,7 @@ struct ssh_chan *ssh_chan_exec(struct ssh_conn *c, const char *command, char *er
 		ssh_chan_close(ch);
 		return NULL;
 	}
+	__atomic_store_n(&c->setting_up, 0, __ATOMIC_RELAXED);
 	return ch;
 }
 
