@@ -137,8 +137,8 @@ static void print_spend(const cJSON *p)
 		printf("; budget %.0f per hour", budget);
 	if (fly) {
 		fmt_secs(num(p, "stopped_ttl"), ttl, sizeof ttl);
-		printf("; %d stopped (kept: %.0f for %s)", cJSON_GetArraySize(stopped), kept < 0 ? num(p, "max") : kept,
-		       ttl);
+		printf("; %d stopped (kept: %.0f for %s)", cJSON_GetArraySize(stopped),
+		       kept < 0 ? num(p, "max") : kept, ttl);
 	}
 	printf("\n");
 	cJSON_ArrayForEach(m, stopped) {
@@ -189,16 +189,18 @@ static void refresh_spend(cJSON *p, double now)
 
 	if (usage_parse(cJSON_GetObjectItemCaseSensitive(p, "usage"), &u) == 0) {
 		used = usage_used(&u, NULL, 0, (int64_t)now);
-		cJSON_ReplaceItemInObjectCaseSensitive(p, "machine_seconds_last_hour", cJSON_CreateNumber(used));
+		cJSON_ReplaceItemInObjectCaseSensitive(p, "machine_seconds_last_hour",
+		                                       cJSON_CreateNumber(used));
 		if (cJSON_GetObjectItemCaseSensitive(p, "estimated_usd_last_hour"))
-			cJSON_ReplaceItemInObjectCaseSensitive(p, "estimated_usd_last_hour",
-			                                        cJSON_CreateNumber(was > 0 ? usd * used / was : 0));
+			cJSON_ReplaceItemInObjectCaseSensitive(
+				p, "estimated_usd_last_hour",
+				cJSON_CreateNumber(was > 0 ? usd * used / was : 0));
 	}
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(p, "stopped")) {
 		double at = num(m, "stopped_ms");
 		if (at > 0)
 			cJSON_ReplaceItemInObjectCaseSensitive(m, "stopped_seconds",
-			                                        cJSON_CreateNumber((now - at) / 1000));
+			                                       cJSON_CreateNumber((now - at) / 1000));
 	}
 }
 

@@ -6,9 +6,9 @@
  *    env, files, metadata) and refuses it with one line that says what is
  *    wrong and what to do, so nothing the server would refuse is sent;
  *  - the body it builds is a runner's: auto_destroy true (false for one the
- *    warmer may keep stopped, keep_stopped), restart policy "no", init.exec as given, files base64-encoded with an integer mode,
- *    region at the top level, no name (Fly makes one), no skip_launch, and
- *    nothing that only responses carry;
+ *    warmer may keep stopped, keep_stopped), restart policy "no", init.exec as given, files base64-encoded
+ * with an integer mode, region at the top level, no name (Fly makes one), no skip_launch, and nothing that
+ * only responses carry;
  *  - every runner carries its launch id in config.metadata (FLY_META_LAUNCH),
  *    so a create whose answer was lost can be found again by listing;
  *  - parsers never trust the server: a missing field reads as "", a wrong

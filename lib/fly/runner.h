@@ -35,13 +35,13 @@ struct fly_runner {
 	struct fly_api *api;
 	char id[64], version[64], ip[64], host_key[256];
 	int port;
-	int created;     /* by this runner, not adopted */
-	int started;     /* the API said so */
-	int released;    /* destroyed (or found gone) by fly_runner_release() */
-	int keep;        /* may be kept stopped (auto_destroy false) */
-	int parked;      /* stopped and kept by fly_runner_park() */
+	int created;           /* by this runner, not adopted */
+	int started;           /* the API said so */
+	int released;          /* destroyed (or found gone) by fly_runner_release() */
+	int keep;              /* may be kept stopped (auto_destroy false) */
+	int parked;            /* stopped and kept by fly_runner_park() */
 	int64_t start_sent_at; /* now_ms() of the start of a kept machine, or 0 */
-	char *host_priv; /* until the create request has carried it */
+	char *host_priv;       /* until the create request has carried it */
 	size_t host_priv_len;
 };
 

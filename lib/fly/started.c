@@ -16,10 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LOOK_MS 1000         /* the longest wait before a look at a booting machine */
-#define PROBE_MS 200         /* one try to reach the agent's port */
+#define LOOK_MS 1000        /* the longest wait before a look at a booting machine */
+#define PROBE_MS 200        /* one try to reach the agent's port */
 #define PROBE_PAUSE_US 5000 /* between tries: a refused connect costs little */
-#define PROBE_LOOK_MS 500    /* between looks at the machine while its agent is silent */
+#define PROBE_LOOK_MS 500   /* between looks at the machine while its agent is silent */
 /* Right after a start, a kept machine may still read as stopped. */
 #define START_SETTLE_MS 2000
 

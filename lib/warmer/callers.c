@@ -230,8 +230,8 @@ static void on_scale(struct caller *c, struct rbuf *r)
 			return;
 		}
 	}
-	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld, stopped_max %ld", p->live.name,
-	           p->live.min, p->live.max, p->live.max_concurrency, tier_max(p));
+	warmer_log("pool '%s': scaled to min %ld, max %ld, max_concurrency %ld, stopped_max %ld",
+	           p->live.name, p->live.min, p->live.max, p->live.max_concurrency, tier_max(p));
 	tier_expire(p, wall_ms()); /* a lower stopped_max lets the oldest go */
 	schedule(p);
 	{

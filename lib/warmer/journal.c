@@ -140,8 +140,9 @@ void recover(void)
 		pool->live = live;
 		if (usage_parse(cJSON_GetObjectItemCaseSensitive(p, "usage"), &pool->usage) < 0 &&
 		    cJSON_GetObjectItemCaseSensitive(p, "usage"))
-			warmer_log("warning: pool '%s': unreadable usage in the journal; the budget starts afresh",
-			           live.name);
+			warmer_log(
+				"warning: pool '%s': unreadable usage in the journal; the budget starts afresh",
+				live.name);
 		pools++;
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");

@@ -32,7 +32,7 @@ struct pool *pool_declare(const struct pool_settings *declared)
 		p->next = W.pools;
 		W.pools = p;
 		journal_now();
-		if (W.serving) /* (during recovery the journal is not whole yet) */
+		if (W.serving)         /* (during recovery the journal is not whole yet) */
 			sweep_pool(p); /* machines a previous warmer left in its app */
 		return p;
 	}
@@ -186,12 +186,13 @@ void expire_callers(struct pool *p, int64_t now)
 			spend_why(p, why, sizeof why);
 			reply_error(c, EXIT_TEMPFAIL, "no free slot within %s: %s", wait, why);
 		} else {
-			reply_error(c, EXIT_TEMPFAIL,
-			            "pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
-			            "all busy); raise the limit with 'flame pool scale %s --max N' or wait "
-			            "longer with --slot-timeout",
-			            p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
-			            p->live.max_concurrency, p->live.name);
+			reply_error(
+				c, EXIT_TEMPFAIL,
+				"pool '%s': no free slot within %s (%d of max %ld runners, %ld jobs each, "
+				"all busy); raise the limit with 'flame pool scale %s --max N' or wait "
+				"longer with --slot-timeout",
+				p->live.name, wait, v.ready + v.booting + v.retiring, p->live.max,
+				p->live.max_concurrency, p->live.name);
 		}
 		caller_finish(c); /* out of the queue */
 	}

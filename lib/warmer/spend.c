@@ -71,10 +71,11 @@ void spend_why(const struct pool *p, char *buf, size_t len)
 		else
 			snprintf(when, sizeof when, "in %lds", s < 1 ? 1 : s);
 	}
-	snprintf(buf, len,
-	         "pool '%s' has used its budget of %ld machine-seconds per hour (%.0f in the last hour); it frees "
-	         "up %s: wait, or raise \"budget\" in the pool's settings",
-	         p->live.name, p->live.budget_s_per_hour, spend_used(p, wall), when);
+	snprintf(
+		buf, len,
+		"pool '%s' has used its budget of %ld machine-seconds per hour (%.0f in the last hour); it frees "
+		"up %s: wait, or raise \"budget\" in the pool's settings",
+		p->live.name, p->live.budget_s_per_hour, spend_used(p, wall), when);
 }
 
 double spend_price_hour(const struct pool_settings *ps)

@@ -214,9 +214,10 @@ void tier_recover(struct pool *p, const cJSON *arr)
 	cJSON_ArrayForEach(o, arr) {
 		struct stopped_machine *m = from_json(o);
 		if (!m) {
-			warmer_log("warning: pool '%s': an unreadable stopped machine in the journal; skipped it "
-			           "(the stray sweep destroys its machine)",
-			           p->live.name);
+			warmer_log(
+				"warning: pool '%s': an unreadable stopped machine in the journal; skipped it "
+				"(the stray sweep destroys its machine)",
+				p->live.name);
 			continue;
 		}
 		*tail = m;

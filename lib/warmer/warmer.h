@@ -91,8 +91,8 @@ struct pool {
 	struct runner *runners;
 	struct caller *qhead, *qtail;
 	int waiting;
-	unsigned seq;               /* for runner ids */
-	int64_t boot_blocked_until; /* debounce after a failed boot */
+	unsigned seq;                    /* for runner ids */
+	int64_t boot_blocked_until;      /* debounce after a failed boot */
 	struct stopped_machine *stopped; /* newest first */
 	struct usage usage;              /* machine-seconds of runners that ended */
 	int budget_said;                 /* the budget stopped a boot: logged once */
