@@ -137,6 +137,15 @@ void tier_expire(struct pool *p, int64_t wall)
 int tier_drain(struct pool *p, const char *why)
 {
 	int n = 0;
+	/* one being stopped now is not kept once stopped: its link's report
+	 * finds it no longer parking, and the machine is destroyed */
+	for (struct runner *r = p->runners; r; r = r->next)
+		if (r->parking) {
+			r->parking = r->parked = 0;
+			warmer_log("pool '%s': runner %s is stopping; destroying its machine (%s)",
+			           p->live.name, r->id, why);
+			n++;
+		}
 	while (p->stopped) {
 		struct stopped_machine *m = p->stopped;
 		p->stopped = m->next;

@@ -150,6 +150,21 @@ test_expect_success 'pool drain destroys the kept machines now; pool scale --sto
 	settle
 '
 
+test_expect_success 'pool drain while a runner is being stopped: its machine is destroyed, not kept' '
+	fly_config "\"idle_shutdown_after\": \"1s\"" &&
+	equals ok "$("$FLAME" run -p f -- echo ok)" &&
+	# the stop is answered 503 twice: the runner is being stopped a while
+	fly_fake_set "{\"fail_next\": [{\"action\": \"stop\", \"status\": 503, \"count\": 2}]}" &&
+	n0=$(grep -c "idle; stopping it and keeping its machine" "$XDG_STATE_HOME/flame/warmer.log") &&
+	wait_for "test \$(grep -c \"idle; stopping it and keeping its machine\" \"\$XDG_STATE_HOME/flame/warmer.log\") -gt $n0" 20 &&
+	"$FLAME" pool drain f >out &&
+	equals "pool '"'"'f'"'"': 1 stopped machine destroyed" "$(cat out)" &&
+	wait_for "test \"\$(fly_live)\" = 0" 20 &&
+	equals 0 "$(kept)" &&
+	grep -q "is stopping; destroying its machine (drained by flame pool drain)" "$XDG_STATE_HOME/flame/warmer.log" &&
+	settle
+'
+
 test_expect_success 'warmer stop destroys the kept machines: nothing outlives it' '
 	fly_config &&
 	equals ok "$("$FLAME" run -p f -- echo ok)" &&
