@@ -239,6 +239,32 @@ cJSON *state_parse(const char *text, size_t len)
 	return doc;
 }
 
+int state_stopped_parse(const cJSON *o, struct stopped_machine *m)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	const cJSON *info = cJSON_GetObjectItemCaseSensitive(o, "info");
+	const cJSON *hash = cJSON_GetObjectItemCaseSensitive(o, "tier_hash");
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "stopped_ms");
+	char *text;
+
+	if (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof m->id || !cJSON_IsObject(info) ||
+	    !cJSON_IsNumber(hash) || !(hash->valuedouble >= 0 && hash->valuedouble <= 4294967295.0) ||
+	    !cJSON_IsNumber(at) || !(at->valuedouble >= 0 && at->valuedouble < 9e15))
+		return -1;
+	text = cJSON_PrintUnformatted(info);
+	if (!text || strlen(text) >= sizeof m->info) {
+		free(text);
+		return -1;
+	}
+	memset(m, 0, sizeof *m);
+	snprintf(m->id, sizeof m->id, "%s", id->valuestring);
+	snprintf(m->info, sizeof m->info, "%s", text);
+	m->tier_hash = (uint32_t)hash->valuedouble;
+	m->stopped_wall = (int64_t)at->valuedouble;
+	free(text);
+	return 0;
+}
+
 long state_runner_pid(const cJSON *runner)
 {
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(runner, "pid");

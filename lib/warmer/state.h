@@ -29,6 +29,9 @@ cJSON *state_json(const struct pool *pools, int running, long warmer_pid);
  * shape, an object with a "pools" array: NULL when it is not that.  Pure;
  * state_read() uses it. */
 cJSON *state_parse(const char *text, size_t len);
+/* A journaled stopped machine (pools[].stopped[]) into *m, its fields
+ * checked (the journal is a file): 0, or -1 when it is not one. */
+int state_stopped_parse(const cJSON *o, struct stopped_machine *m);
 /* A journaled runner's "pid": 0 when missing or not a process id. */
 long state_runner_pid(const cJSON *runner);
 

@@ -8,6 +8,7 @@
  * that could not be accounted for. */
 #include "internal.h"
 #include "backend_api.h"
+#include "state.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -183,35 +184,6 @@ cJSON *tier_json(const struct pool *p)
 	return a;
 }
 
-/* A journaled stopped machine: its fields checked (the journal is a file
- * anyone with our uid could have edited), or NULL. */
-static struct stopped_machine *from_json(const cJSON *o)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-	const cJSON *info = cJSON_GetObjectItemCaseSensitive(o, "info");
-	const cJSON *hash = cJSON_GetObjectItemCaseSensitive(o, "tier_hash");
-	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "stopped_ms");
-	struct stopped_machine *m;
-	char *text;
-
-	if (!cJSON_IsString(id) || strlen(id->valuestring) >= sizeof m->id || !cJSON_IsObject(info) ||
-	    !cJSON_IsNumber(hash) || !(hash->valuedouble >= 0 && hash->valuedouble <= 4294967295.0) ||
-	    !cJSON_IsNumber(at) || !(at->valuedouble >= 0 && at->valuedouble < 9e15))
-		return NULL;
-	text = cJSON_PrintUnformatted(info);
-	if (!text || strlen(text) >= sizeof m->info) {
-		free(text);
-		return NULL;
-	}
-	m = xcalloc(1, sizeof *m);
-	snprintf(m->id, sizeof m->id, "%s", id->valuestring);
-	snprintf(m->info, sizeof m->info, "%s", text);
-	m->tier_hash = (uint32_t)hash->valuedouble;
-	m->stopped_wall = (int64_t)at->valuedouble;
-	free(text);
-	return m;
-}
-
 void tier_recover(struct pool *p, const cJSON *arr)
 {
 	struct stopped_machine **tail = &p->stopped;
@@ -221,8 +193,9 @@ void tier_recover(struct pool *p, const cJSON *arr)
 	while (*tail)
 		tail = &(*tail)->next;
 	cJSON_ArrayForEach(o, arr) {
-		struct stopped_machine *m = from_json(o);
-		if (!m) {
+		struct stopped_machine *m = xcalloc(1, sizeof *m);
+		if (state_stopped_parse(o, m) < 0) {
+			free(m);
 			warmer_log(
 				"warning: pool '%s': an unreadable stopped machine in the journal; skipped it "
 				"(the stray sweep destroys its machine)",

@@ -38,6 +38,23 @@ static void settings(const cJSON *o, const char *name)
 	same_after_rewrite(&ps);
 }
 
+/* A pool's kept stopped machines: each read whole or refused; one read
+ * holds a NUL-terminated id and info that parse back as JSON. */
+static void stopped(const cJSON *arr)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, arr) {
+		struct stopped_machine m;
+		cJSON *info;
+		if (state_stopped_parse(o, &m) < 0)
+			continue;
+		FUZZ_CHECK(strlen(m.id) < sizeof m.id && m.stopped_wall >= 0);
+		info = cJSON_Parse(m.info);
+		FUZZ_CHECK(cJSON_IsObject(info));
+		cJSON_Delete(info);
+	}
+}
+
 /* A pool's "usage": refused whole, or read into range and written back the
  * same; what it says of an hour is within what the buckets can hold. */
 static void usage(const cJSON *o)
@@ -76,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		settings(p, name->valuestring);
 		settings(cJSON_GetObjectItemCaseSensitive(p, "declared"), name->valuestring);
 		usage(cJSON_GetObjectItemCaseSensitive(p, "usage"));
+		stopped(cJSON_GetObjectItemCaseSensitive(p, "stopped"));
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(p, "runners")) {
 			long pid = state_runner_pid(r);
 			FUZZ_CHECK(pid >= 0 && pid <= INT_MAX);
