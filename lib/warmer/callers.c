@@ -127,7 +127,7 @@ static int read_settings(struct rbuf *r, struct pool_settings *ps)
 	}
 	ok = !r->bad && ps->stopped_max >= -1 && ps->stopped_max <= LIMIT_RUNNERS && ps->stopped_ttl_ms > 0 &&
 	     ps->budget_s_per_hour >= 0 && ps->budget_s_per_hour <= LIMIT_RUNNERS * 3600L &&
-	     (ps->price_per_hour < 0 || ps->price_per_hour <= 1000) && pool_name_valid(name) &&
+	     ps->price_per_hour <= 1000 /* (< 0: the table; NaN fails) */ && pool_name_valid(name) &&
 	     W.find_backend(backend) && ps->min >= 0 && ps->max >= 1 && ps->max <= LIMIT_RUNNERS &&
 	     ps->max_concurrency >= 1 && ps->max_concurrency <= LIMIT_CONCURRENCY && ps->min <= ps->max &&
 	     ps->idle_ms > 0 && ps->boot_ms > 0 && ps->slot_ms > 0;
