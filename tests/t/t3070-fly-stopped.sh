@@ -75,7 +75,7 @@ kept_id () {
 	pool_json | "$PYTHON" -c 'import json, sys
 print([m["id"] for p in json.load(sys.stdin)["pools"] if p["name"] == "f" for m in p["stopped"]][0])'
 }
-# two jobs at once: two runners
+# two jobs at once: two runners (in a pool of one slot each)
 two_runners () {
 	"$FLAME" run -p f -- sleep 1 &
 	"$FLAME" run -p f -- sleep 1 &
@@ -83,7 +83,7 @@ two_runners () {
 }
 
 test_expect_success 'stopped_max: of two idle runners one is kept, the other destroyed' '
-	fly_config "\"stopped_max\": 1" && mark &&
+	fly_config "\"stopped_max\": 1, \"max_concurrency\": 1" && mark &&
 	two_runners &&
 	equals 2 "$(creates)" &&
 	wait_for "test \"\$(kept)\" = 1" 20 &&
@@ -135,7 +135,7 @@ test_expect_success 'a warmer SIGKILLed with a kept machine: the next one takes 
 '
 
 test_expect_success 'pool drain destroys the kept machines now; pool scale --stopped-max 0 too' '
-	fly_config &&
+	fly_config "\"max_concurrency\": 1" &&
 	two_runners &&
 	wait_for "test \"\$(kept)\" = 2" 20 &&
 	"$FLAME" pool drain f >out &&

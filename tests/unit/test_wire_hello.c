@@ -175,7 +175,7 @@ static void test_conn_takes_the_hello_silently(void **state)
 static void test_conn_refuses_other_protocol_and_no_hello(void **state)
 {
 	size_t len;
-	unsigned char *b = foreign_hello(3, "0.3.0", "warmer", &len);
+	unsigned char *b = foreign_hello(WIRE_PROTOCOL + 1, "9.9.9", "warmer", &len);
 	struct wbuf w;
 	struct wire_conn c;
 	struct rbuf r;
@@ -187,7 +187,7 @@ static void test_conn_refuses_other_protocol_and_no_hello(void **state)
 	errno = 0;
 	assert_int_equal(wire_conn_recv(&c, &type, &r, fds, &nfds), -1);
 	assert_int_equal(errno, EPROTO);
-	assert_int_equal(c.peer.protocol, 3);
+	assert_int_equal(c.peer.protocol, WIRE_PROTOCOL + 1);
 	assert_false(wire_conn_hello_done(&c));
 	wire_conn_free(&c);
 	close(sv[1]);
