@@ -126,12 +126,15 @@ static void retire_outdated(struct pool *p)
 static void over_budget(struct pool *p, const struct sched_view *v)
 {
 	char why[512];
+	int serve = v->ready + v->booting > 0;
 
+	if (p->budget_said && serve)
+		return; /* said once; schedule() comes here every round */
 	spend_why(p, why, sizeof why);
 	if (!p->budget_said)
 		warmer_log("%s", why);
 	p->budget_said = 1;
-	if (v->ready + v->booting > 0)
+	if (serve)
 		return;
 	while (p->qhead) {
 		struct caller *c = p->qhead;
